@@ -1,0 +1,24 @@
+# The README's two commands: `make run` (set up, then run the workflow on config/config.yaml)
+# and `make test` (set up, then run the test suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup run test bench
+
+$(BIN)/snakemake: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/snakemake
+
+run: setup
+	$(BIN)/snakemake $(ARGS)
+
+test: setup
+	$(BIN)/pytest $(ARGS)
+
+bench: setup
+	$(BIN)/python tests/bench/bench_simulate.py

@@ -1,0 +1,226 @@
+"""Summary statistics of a region, identical for simulations and real data.
+
+Every statistic is computed from a :class:`~popsbi.genotypes.Genotypes` with
+scikit-allel; per-site diversities (pi, dxy, Watterson's theta, theta_H) are per
+base pair over the whole region [1, sequence_length]. Column names are
+``<statistic>_<population>`` or ``<statistic>_<pop1>_<pop2>``, with a bin suffix
+for binned statistics.
+"""
+
+import itertools
+from dataclasses import dataclass
+
+import allel
+import numpy as np
+
+#: Statistics computed within each population.
+PER_POPULATION = (
+    "segregating_sites", "pi", "theta_w", "tajimas_d", "theta_h", "fay_wu_h",
+    "haplotype_count", "haplotype_diversity", "garud_h", "sfs", "ld",
+)
+#: Statistics computed for each pair of populations.
+BETWEEN_POPULATIONS = ("dxy", "fst_hudson", "joint_sfs")
+STATISTICS = PER_POPULATION + BETWEEN_POPULATIONS
+#: Statistics that need to know the ancestral allele.
+NEED_POLARISED = frozenset({"theta_h", "fay_wu_h"})
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Which statistics to compute and their binning (config key ``features``)."""
+
+    statistics: tuple = STATISTICS
+    sfs_bins: int = 5
+    joint_sfs_bins: int = 3
+    ld_distance_bins: tuple = (0, 1_000, 5_000, 20_000, 100_000)
+    ld_max_snps: int = 100
+    ld_min_maf: float = 0.05
+    haplotype_snps: int = 200
+
+    @classmethod
+    def from_config(cls, features):
+        keys = ("statistics", "sfs_bins", "joint_sfs_bins", "ld_distance_bins", "ld_max_snps",
+                "ld_min_maf", "haplotype_snps")
+        values = {key: features[key] for key in keys if key in features}
+        for key in ("statistics", "ld_distance_bins"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+
+def summary_statistics(genotypes, settings):
+    """Dict of statistic column name -> value for one region."""
+    g = genotypes
+    haplotypes = allel.HaplotypeArray(g.haplotypes)
+    positions = allel.SortedIndex(g.positions)
+    length = g.sequence_length
+    wanted = set(settings.statistics)
+    counts = {pop: haplotypes.count_alleles(max_allele=1, subpop=idx) for pop, idx in g.populations.items()}
+    out = {}
+    for pop, ac in counts.items():
+        segregating = ac.is_segregating()
+        n_segregating = int(segregating.sum())
+        # pi and Watterson's theta over the region, as allel.sequence_diversity and
+        # allel.watterson_theta compute them, from one pass over the sites.
+        pi = allel.mean_pairwise_difference(ac, fill=0).sum() / length
+        if "segregating_sites" in wanted:
+            out[f"segregating_sites_{pop}"] = n_segregating
+        if "pi" in wanted:
+            out[f"pi_{pop}"] = pi
+        if "theta_w" in wanted:
+            out[f"theta_w_{pop}"] = n_segregating / harmonic_number(len(g.populations[pop]) - 1) / length
+        if "tajimas_d" in wanted:
+            out[f"tajimas_d_{pop}"] = allel.tajima_d(ac, positions, start=1, stop=length)
+        if wanted & NEED_POLARISED:
+            theta_h = _theta_h(ac) / length
+            if "theta_h" in wanted:
+                out[f"theta_h_{pop}"] = theta_h
+            if "fay_wu_h" in wanted:
+                out[f"fay_wu_h_{pop}"] = pi - theta_h
+        if wanted & {"haplotype_count", "haplotype_diversity", "garud_h"}:
+            out.update(_haplotype_statistics(g, pop, segregating, settings, wanted))
+        if "sfs" in wanted:
+            out.update(_binned_sfs(ac, segregating, g.polarised, settings.sfs_bins, pop))
+        if "ld" in wanted:
+            out.update(_ld_decay(g, pop, ac, settings))
+    for (pop1, ac1), (pop2, ac2) in itertools.combinations(counts.items(), 2):
+        pair = f"{pop1}_{pop2}"
+        if "dxy" in wanted:
+            out[f"dxy_{pair}"] = allel.sequence_divergence(positions, ac1, ac2, start=1, stop=length)
+        if "fst_hudson" in wanted:
+            out[f"fst_hudson_{pair}"] = hudson_fst(ac1, ac2)
+        if "joint_sfs" in wanted:
+            out.update(_binned_joint_sfs(ac1, ac2, g.polarised, settings.joint_sfs_bins, pair))
+    return {name: float(value) for name, value in out.items()}
+
+
+def harmonic_number(n):
+    """a_n = sum_{i=1}^{n} 1/i, Watterson's (1975) denominator for n + 1 sequences."""
+    return float(np.sum(1.0 / np.arange(1, n + 1)))
+
+
+def hudson_fst(ac1, ac2):
+    """Hudson's Fst (Hudson, Slatkin and Maddison 1992; Bhatia et al. 2013), ratio of averages.
+
+    scikit-allel's per-site numerator and denominator summed over the region; this
+    is not tskit's ``Fst`` (1 - pi_within / pi_between), which differs.
+    """
+    numerator, denominator = allel.hudson_fst(ac1, ac2)
+    total = np.nansum(denominator)
+    return np.nansum(numerator) / total if total > 0 else np.nan
+
+
+def _theta_h(ac):
+    """Sum over sites of Fay and Wu's theta_H (Fay and Wu 2000): 2 d^2 / (n (n - 1))."""
+    ac = np.asarray(ac)
+    n = ac.sum(axis=1)
+    derived = ac[:, 1]
+    keep = n > 1
+    return float(np.sum(2.0 * derived[keep] ** 2 / (n[keep] * (n[keep] - 1))))
+
+
+def _haplotype_statistics(g, pop, segregating, settings, wanted):
+    """Haplotype number, diversity and Garud's H on the central SNPs of the region.
+
+    Over long regions nearly every haplotype is unique, so these statistics use
+    at most ``haplotype_snps`` SNPs (segregating in the population) at the centre.
+    """
+    sites = _central(np.flatnonzero(segregating), settings.haplotype_snps)
+    h = allel.HaplotypeArray(g.haplotypes[np.ix_(sites, g.populations[pop])])
+    out = {}
+    if "haplotype_count" in wanted:
+        out[f"haplotype_count_{pop}"] = len(h.distinct_counts()) if len(sites) else 1
+    if "haplotype_diversity" in wanted:
+        out[f"haplotype_diversity_{pop}"] = allel.haplotype_diversity(h) if len(sites) else 0.0
+    if "garud_h" in wanted:
+        if len(sites):
+            h1, h12, h123, h2_h1 = allel.garud_h(h)
+        else:
+            h1 = h12 = h123 = 1.0
+            h2_h1 = 0.0
+        out.update({f"h1_{pop}": h1, f"h12_{pop}": h12, f"h123_{pop}": h123, f"h2_h1_{pop}": h2_h1})
+    return out
+
+
+def _central(indices, n):
+    """The ``n`` middle entries of ``indices`` (all of them when there are fewer)."""
+    start = max((len(indices) - n) // 2, 0)
+    return indices[start:start + n]
+
+
+def _frequency_of_counted_allele(ac, polarised):
+    """Frequency of the derived allele, or of the minor allele when unpolarised."""
+    ac = np.asarray(ac)
+    n = ac.sum(axis=1)
+    counted = ac[:, 1] if polarised else ac.min(axis=1)
+    return counted / np.maximum(n, 1)
+
+
+def _binned_sfs(ac, segregating, polarised, bins, pop):
+    """Site frequency spectrum in ``bins`` equal-width frequency bins, as proportions of S.
+
+    Unfolded (derived allele frequency in (0, 1)) when polarised; folded (minor
+    allele frequency in (0, 0.5]) otherwise.
+    """
+    freq = _frequency_of_counted_allele(ac[segregating], polarised)
+    edges = np.linspace(0, 1 if polarised else 0.5, bins + 1)
+    counts, _ = np.histogram(freq, bins=edges)
+    proportions = counts / max(len(freq), 1)
+    return {f"sfs_{pop}_{k}": p for k, p in enumerate(proportions)}
+
+
+def _binned_joint_sfs(ac1, ac2, polarised, bins, pair):
+    """Joint SFS of two populations in ``bins`` x ``bins`` frequency bins, as proportions.
+
+    Unpolarised data are folded on the allele that is minor in the two populations pooled.
+    """
+    ac1, ac2 = np.asarray(ac1), np.asarray(ac2)
+    pooled = ac1 + ac2
+    segregating = (pooled > 0).all(axis=1)
+    ac1, ac2, pooled = ac1[segregating], ac2[segregating], pooled[segregating]
+    counted = 1 if polarised else np.where(pooled[:, 1] <= pooled[:, 0], 1, 0)
+    rows = np.arange(len(pooled))
+    freq1 = ac1[rows, counted] / np.maximum(ac1.sum(axis=1), 1)
+    freq2 = ac2[rows, counted] / np.maximum(ac2.sum(axis=1), 1)
+    edges = np.linspace(0, 1, bins + 1)
+    counts, _, _ = np.histogram2d(freq1, freq2, bins=[edges, edges])
+    proportions = counts / max(len(pooled), 1)
+    return {f"joint_sfs_{pair}_{i}_{j}": proportions[i, j] for i in range(bins) for j in range(bins)}
+
+
+def _ld_decay(g, pop, ac, settings):
+    """Mean r^2 between SNPs in distance bins (LD decay) within a population.
+
+    Uses SNPs with minor allele frequency >= ``ld_min_maf`` in the population, at
+    most ``ld_max_snps`` of them drawn at random with a fixed seed (a random subset,
+    unlike an even thinning, keeps pairs of close SNPs in long regions); r is the correlation of haplotype
+    alleles (see :func:`haplotype_r`).
+    """
+    maf = _frequency_of_counted_allele(ac, polarised=False)
+    sites = np.flatnonzero(maf >= settings.ld_min_maf)
+    if len(sites) > settings.ld_max_snps:
+        sites = np.sort(np.random.default_rng(0).choice(sites, settings.ld_max_snps, replace=False))
+    edges = np.asarray(settings.ld_distance_bins, dtype=float)
+    means = np.full(len(edges) - 1, np.nan)
+    if len(sites) >= 2:
+        r = haplotype_r(g.haplotypes[np.ix_(sites, g.populations[pop])])
+        i, j = np.triu_indices(len(sites), k=1)
+        r_squared = r[i, j] ** 2
+        distance = g.positions[sites][j] - g.positions[sites][i]
+        which = np.digitize(distance, edges) - 1
+        inside = (which >= 0) & (which < len(means))
+        sums = np.bincount(which[inside], weights=r_squared[inside], minlength=len(means))
+        pairs = np.bincount(which[inside], minlength=len(means))
+        means = np.divide(sums, pairs, out=means, where=pairs > 0)
+    return {f"ld_r2_{pop}_{k}": m for k, m in enumerate(means)}
+
+
+def haplotype_r(h):
+    """Matrix of Pearson correlations between the 0/1 allele vectors of SNPs (rows of ``h``).
+
+    The r of scikit-allel's ``rogers_huff_r`` applied to haplotypes, as one matrix
+    product instead of a loop over pairs; rows must not be constant.
+    """
+    centred = h - h.mean(axis=1, keepdims=True)
+    standardised = centred / np.sqrt(np.einsum("ij,ij->i", centred, centred))[:, None]
+    return standardised @ standardised.T

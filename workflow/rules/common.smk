@@ -1,0 +1,41 @@
+SCENARIOS = list(SETTINGS.scenarios)
+BATCHES = range(SETTINGS.n_batches)
+
+
+wildcard_constraints:
+    scenario="|".join(SCENARIOS),
+    batch=r"\d+",
+
+
+def scenario_config(wildcards):
+    """The config of one scenario and of the genome: a change reruns only that scenario's jobs."""
+    return {
+        "scenario": config["scenarios"][wildcards.scenario],
+        "genome": config["genome"],
+        "samples": config["samples"],
+        "seed": config["seed"],
+        "simulations_per_scenario": config["simulations_per_scenario"],
+    }
+
+
+def recombination_map_input(wildcards):
+    """The genetic map file, when simulations follow one (it may be produced by rule shapeit4_example)."""
+    spec = config["genome"]["recombination_map"]
+    return [spec["path"]] if spec else []
+
+
+def batch_files(extension):
+    return expand(
+        "results/simulations/{scenario}/batch_{batch}.{extension}",
+        scenario=SCENARIOS,
+        batch=BATCHES,
+        extension=extension,
+    )
+
+
+def all_targets():
+    return [
+        expand("results/scenarios/{scenario}.png", scenario=SCENARIOS),
+        "results/datasets/sumstats.parquet",
+        "results/datasets/images.npy",
+    ]

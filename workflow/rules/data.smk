@@ -1,0 +1,11 @@
+rule shapeit4_example:
+    """Real data: 1000 Genomes chr20 excerpt and genetic map from Debian's shapeit4-example."""
+    output:
+        vcf="resources/shapeit4-example/reference.vcf.gz",
+        genetic_map="resources/shapeit4-example/chr20.b37.gmap.gz",
+    log:
+        "logs/shapeit4_example.log",
+    resources:
+        runtime=10,
+    shell:
+        "bash {workflow.basedir}/scripts/fetch_shapeit4_example.sh resources/shapeit4-example > {log} 2>&1"

@@ -1,0 +1,35 @@
+rule draw_priors:
+    """One row per simulation: id, parameter values and msprime seed."""
+    output:
+        "results/priors/{scenario}.parquet",
+    log:
+        "logs/draw_priors/{scenario}.log",
+    params:
+        scenario=scenario_config,
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        runtime=5,
+    script:
+        "../scripts/draw_priors.py"
+
+
+rule draw_scenario:
+    """Diagram of a scenario for a typical parameter set of its prior."""
+    input:
+        "results/priors/{scenario}.parquet",
+    output:
+        report(
+            "results/scenarios/{scenario}.png",
+            caption="../report/scenario.rst",
+            category="Scenarios",
+            labels={"scenario": "{scenario}"},
+        ),
+    log:
+        "logs/draw_scenario/{scenario}.log",
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        runtime=5,
+    script:
+        "../scripts/draw_scenario.py"

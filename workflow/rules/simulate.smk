@@ -1,0 +1,26 @@
+rule simulate_batch:
+    """msprime simulations and their features for one batch of a scenario's prior table."""
+    input:
+        priors="results/priors/{scenario}.parquet",
+        genetic_map=recombination_map_input,
+    output:
+        sumstats="results/simulations/{scenario}/batch_{batch}.parquet",
+        images="results/simulations/{scenario}/batch_{batch}.npz",
+        trees=(
+            ["results/simulations/{scenario}/batch_{batch}.trees"]
+            if SETTINGS.keep_tree_sequences
+            else []
+        ),
+    log:
+        "logs/simulate_batch/{scenario}/batch_{batch}.log",
+    params:
+        scenario=scenario_config,
+        features=config["features"],
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        # about 50 ms per simulation on a laptop for the default config, plus start-up
+        runtime=lambda wildcards, attempt: 5 + attempt * SETTINGS.batch_size // 100,
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+    script:
+        "../scripts/simulate_batch.py"

@@ -1,0 +1,6 @@
+from popsbi.batch import aggregate
+from popsbi.logs import job_logging
+
+with job_logging(snakemake.log[0]):
+    out = snakemake.output
+    aggregate(snakemake.input.sumstats, snakemake.input.images, out.sumstats, out.images, out.distances, out.index)
