@@ -198,7 +198,8 @@ def _load_scenario(name, spec, settings):
 
 def _describe(error):
     """One line: the config key, what is wrong, and what is expected."""
-    key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)
+    key = key.lstrip(".") or "(top level)"
     expected = error.schema.get("description")
     if error.validator in ("oneOf", "anyOf"):
         expected = error.schema.get("description", expected)

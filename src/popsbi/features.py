@@ -111,11 +111,11 @@ def hudson_fst(ac1, ac2):
 
 
 def _theta_h(ac):
-    """Sum over sites of Fay and Wu's theta_H (Fay and Wu 2000): 2 d^2 / (n (n - 1))."""
+    """Sum over segregating sites of Fay and Wu's theta_H (Fay and Wu 2000): 2 d^2 / (n (n - 1))."""
     ac = np.asarray(ac)
     n = ac.sum(axis=1)
     derived = ac[:, 1]
-    keep = n > 1
+    keep = (derived > 0) & (derived < n)
     return float(np.sum(2.0 * derived[keep] ** 2 / (n[keep] * (n[keep] - 1))))
 
 

@@ -1,0 +1,101 @@
+import copy
+
+import pytest
+import yaml
+
+from popsbi import ConfigError, features
+from popsbi.config import load_schema, load_settings, validate
+
+
+@pytest.fixture
+def default_config(root, monkeypatch):
+    monkeypatch.chdir(root)  # model paths in configs are relative to the repository root
+    return yaml.safe_load((root / "config" / "config.yaml").read_text())
+
+
+@pytest.fixture
+def example_config(root, monkeypatch):
+    monkeypatch.chdir(root)
+    return yaml.safe_load((root / "config" / "examples" / "two_populations.yaml").read_text())
+
+
+def test_shipped_configs_are_valid(default_config, example_config, schema_path):
+    default = load_settings(default_config, schema_path)
+    assert list(default.scenarios) == ["constant", "bottleneck", "bottleneck_expansion"]
+    assert default.sequence_length == 1_000_000
+    example = load_settings(example_config, schema_path)
+    assert list(example.scenarios) == ["isolation", "isolation_migration", "founder"]
+    assert example.samples == {"A": 10, "B": 10}
+
+
+def test_defaults_are_filled_in(example_config, schema_path):
+    del example_config["batch_size"]
+    settings = load_settings(example_config, schema_path)
+    assert settings.batch_size == 250
+    assert settings.features.ld_max_snps == 100
+    assert settings.sort_rows == "similarity"
+    assert settings.raw["keep_tree_sequences"] is False
+
+
+def test_schema_lists_exactly_the_statistics_the_code_computes(schema_path):
+    schema = load_schema(schema_path)
+    items = schema["properties"]["features"]["properties"]["statistics"]["items"]
+    assert tuple(items["enum"]) == features.STATISTICS
+
+
+def edit(config, path, value):
+    config = copy.deepcopy(config)
+    *parents, last = path
+    node = config
+    for key in parents:
+        node = node[key]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return config
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (["scenarios", "isolation", "model"], "config/scenarios/absent.yaml",
+     "scenarios.isolation.model: no such file 'config/scenarios/absent.yaml'"),
+    (["scenarios", "isolation", "priors", "T_split"], DELETE,
+     "scenarios.isolation.priors: no prior for T_split"),
+    (["scenarios", "isolation", "priors", "N_A"], {"dist": "uniform", "low": 10, "high": 1},
+     r"scenarios.isolation.priors.N_A: low \(10\) must be smaller than high \(1\)"),
+    (["scenarios", "isolation", "priors", "N_A"], {"dist": "normal", "low": 1, "high": 2},
+     r"config key scenarios.isolation.priors.N_A: .* \(expected: a number"),
+    (["scenarios", "isolation", "priors", "typo"], 3.0,
+     "scenarios.isolation.priors: typo not used in"),
+    (["features", "statistics"], ["pi", "tajima"],
+     r"config key features.statistics\[1\]: 'tajima' is not one of"),
+    (["features", "statistics"], ["pi", "fay_wu_h"], "fay_wu_h need.* polarised data"),
+    (["scenarios", "founder", "constraints"], ["N_found > N_B * 2", "N_found < N_B"],
+     "scenarios.founder.constraints: .* cannot be met"),
+    (["samples", "C"], 5, "samples: deme.* C cannot be sampled in scenario 'isolation'"),
+    (["samples", "A"], 0, r"config key samples.A: 0 is less than the minimum of 1"),
+    (["batch_sise"], 10, r"config key \(top level\): .*'batch_sise' was unexpected.*allowed keys: batch_size"),
+    (["genome", "recombination_map"], {"path": "x.gmap", "start": 10, "end": 5},
+     r"genome.recombination_map: start \(10\) must be smaller than end \(5\)"),
+    (["seed"], "one", "config key seed: 'one' is not of type 'integer'"),
+])
+def test_bad_config_is_one_message_naming_the_key(example_config, schema_path, path, value, message):
+    with pytest.raises(ConfigError, match=message) as error:
+        load_settings(edit(example_config, path, value), schema_path)
+    assert "\n" not in str(error.value)
+
+
+def test_model_invalid_for_a_draw_is_a_config_error(example_config, schema_path):
+    bad = edit(example_config, ["scenarios", "isolation_migration", "priors", "m"],
+               {"dist": "uniform", "low": 2, "high": 3})
+    with pytest.raises(ConfigError, match="scenarios.isolation_migration.model: scenario 'isolation_migration'"):
+        load_settings(bad, schema_path)
+
+
+def test_validate_does_not_modify_its_input(example_config, schema_path):
+    before = copy.deepcopy(example_config)
+    validate(example_config, load_schema(schema_path))
+    assert example_config == before

@@ -1,0 +1,161 @@
+"""Statistics against theory (neutral coalescent) and against brute-force definitions."""
+
+import itertools
+
+import allel
+import demes
+import numpy as np
+import pandas as pd
+import pytest
+
+from popsbi.features import FeatureSettings, haplotype_r, summary_statistics
+from popsbi.genotypes import Genotypes
+from popsbi.simulate import genotypes_from_tree_sequence, simulate
+
+NE, MU, LENGTH = 10_000, 1e-8, 100_000
+THETA = 4 * NE * MU  # expected pi and Watterson's theta per bp under neutrality
+ALL = FeatureSettings(statistics=FeatureSettings().statistics + ("theta_h", "fay_wu_h"))
+
+
+def two_demes(migration=0.0, t_split=2_000):
+    b = demes.Builder(time_units="generations")
+    b.add_deme("anc", epochs=[dict(start_size=NE, end_time=t_split)])
+    b.add_deme("A", ancestors=["anc"], epochs=[dict(start_size=NE)])
+    b.add_deme("B", ancestors=["anc"], epochs=[dict(start_size=NE)])
+    if migration:
+        b.add_migration(demes=["A", "B"], rate=migration)
+    return b.resolve()
+
+
+def replicate_statistics(graph, samples, n, settings=ALL):
+    rows = []
+    for seed in range(1, n + 1):
+        ts = simulate(graph, samples, LENGTH, MU, 1e-8, seed)
+        rows.append(summary_statistics(genotypes_from_tree_sequence(ts, list(samples)), settings))
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def neutral():
+    b = demes.Builder(time_units="generations")
+    b.add_deme("P", epochs=[dict(start_size=NE)])
+    return replicate_statistics(b.resolve(), {"P": 10}, 300)
+
+
+def test_neutral_diversity_matches_theta(neutral):
+    # 300 replicates of 100 kb: the standard error of the mean is about 3% of theta.
+    assert neutral["pi_P"].mean() == pytest.approx(THETA, rel=0.1)
+    assert neutral["theta_w_P"].mean() == pytest.approx(THETA, rel=0.1)
+    assert neutral["theta_h_P"].mean() == pytest.approx(THETA, rel=0.15)
+
+
+def test_neutral_tajimas_d_and_fay_wu_h_are_near_zero(neutral):
+    assert abs(neutral["tajimas_d_P"].mean()) < 0.15
+    assert abs(neutral["fay_wu_h_P"].mean()) < 0.15 * THETA
+
+
+def test_neutral_unfolded_sfs_is_proportional_to_one_over_i(neutral):
+    n = 20
+    i = np.arange(1, n)
+    expected, _ = np.histogram(i / n, bins=np.linspace(0, 1, 6), weights=1 / i)
+    observed = neutral[[f"sfs_P_{k}" for k in range(5)]].mean().to_numpy()
+    assert observed == pytest.approx(expected / expected.sum(), abs=0.03)
+
+
+def test_ld_decays_with_distance(neutral):
+    r2 = neutral[[f"ld_r2_P_{k}" for k in range(4)]].mean().to_numpy()
+    assert np.all(np.diff(r2) < 0)
+
+
+def test_fst_is_higher_without_gene_flow_and_dxy_matches_theory():
+    isolated = replicate_statistics(two_demes(), {"A": 10, "B": 10}, 100)
+    migrating = replicate_statistics(two_demes(migration=1e-3), {"A": 10, "B": 10}, 100)
+    assert isolated["fst_hudson_A_B"].mean() > 2 * migrating["fst_hudson_A_B"].mean()
+    # Without migration, dxy = 2 mu (T_split + 2 N): coalescence in the ancestor after the split.
+    assert isolated["dxy_A_B"].mean() == pytest.approx(2 * MU * (2_000 + 2 * NE), rel=0.1)
+
+
+# Brute-force references on a small matrix ----------------------------------------------
+
+H = np.array([  # 5 sites x 6 haplotypes: A = columns 0-2, B = columns 3-5
+    [0, 0, 1, 1, 1, 1],
+    [1, 0, 0, 0, 0, 0],
+    [0, 1, 1, 0, 1, 0],
+    [1, 1, 1, 1, 1, 0],
+    [0, 0, 0, 1, 1, 1],
+], dtype=np.int8)
+SMALL = Genotypes(H, np.array([3, 10, 11, 40, 90]), {"A": np.arange(3), "B": np.arange(3, 6)}, 100, True)
+
+
+def brute_pi(h):
+    n = h.shape[1]
+    pairs = list(itertools.combinations(range(n), 2))
+    return sum(np.sum(h[:, i] != h[:, j]) for i, j in pairs) / len(pairs)
+
+
+def brute_tajimas_d(h):
+    """Tajima (1989), equations 38 ff."""
+    n = h.shape[1]
+    s = np.sum((h.sum(1) > 0) & (h.sum(1) < n))
+    a1, a2 = np.sum(1 / np.arange(1, n)), np.sum(1 / np.arange(1, n) ** 2)
+    b1, b2 = (n + 1) / (3 * (n - 1)), 2 * (n**2 + n + 3) / (9 * n * (n - 1))
+    c1, c2 = b1 - 1 / a1, b2 - (n + 2) / (a1 * n) + a2 / a1**2
+    e1, e2 = c1 / a1, c2 / (a1**2 + a2)
+    return (brute_pi(h) - s / a1) / np.sqrt(e1 * s + e2 * s * (s - 1))
+
+
+def test_diversity_statistics_equal_their_definitions():
+    stats = summary_statistics(SMALL, ALL)
+    a, b = H[:, :3], H[:, 3:]
+    assert stats["pi_A"] == pytest.approx(brute_pi(a) / 100)
+    assert stats["segregating_sites_B"] == 2  # sites 2 and 3; the others are monomorphic in B
+    assert stats["theta_w_B"] == pytest.approx(2 / (1 + 1 / 2) / 100)
+    dxy = np.mean([np.sum(a[:, i] != b[:, j]) for i in range(3) for j in range(3)]) / 100
+    assert stats["dxy_A_B"] == pytest.approx(dxy)
+    # theta_H = sum over segregating sites of 2 d^2 / (n (n - 1)); in A, derived counts are
+    # 1, 1, 2 at the segregating sites (site 3 is fixed for the derived allele: no contribution).
+    assert stats["theta_h_A"] == pytest.approx((1 + 1 + 4) * 2 / (3 * 2) / 100)
+
+
+def test_tajimas_d_equals_tajima_1989():
+    pooled = Genotypes(H, SMALL.positions, {"P": np.arange(6)}, 100, True)
+    d = summary_statistics(pooled, FeatureSettings(statistics=("tajimas_d",)))["tajimas_d_P"]
+    assert np.isfinite(d)
+    assert d == pytest.approx(brute_tajimas_d(H))
+
+
+def test_hudson_fst_is_the_ratio_of_averages_of_bhatia_et_al():
+    stats = summary_statistics(SMALL, ALL)
+    p1, p2 = H[:, :3].mean(1), H[:, 3:].mean(1)
+    n1 = n2 = 3
+    numerator = (p1 - p2) ** 2 - p1 * (1 - p1) / (n1 - 1) - p2 * (1 - p2) / (n2 - 1)
+    denominator = p1 * (1 - p2) + p2 * (1 - p1)
+    assert stats["fst_hudson_A_B"] == pytest.approx(numerator.sum() / denominator.sum())
+
+
+def test_haplotype_statistics_equal_their_definitions():
+    # Haplotypes of B at its segregating sites 0, 2, 3, 4 (site 1 is monomorphic in B).
+    h = np.array([[1, 1, 1], [0, 1, 0], [1, 1, 0], [1, 1, 1]], dtype=np.int8)
+    g = Genotypes(h, np.array([1, 2, 3, 4]), {"B": np.arange(3)}, 10, True)
+    stats = summary_statistics(g, ALL)
+    # Columns: (1,0,1,1), (1,1,1,1), (1,0,0,1): three distinct haplotypes, each 1/3.
+    assert stats["haplotype_count_B"] == 3
+    assert stats["haplotype_diversity_B"] == pytest.approx(3 / 2 * (1 - 3 / 9))
+    assert stats["h1_B"] == pytest.approx(3 / 9)
+    assert stats["h12_B"] == pytest.approx((2 / 3) ** 2 + 1 / 9)
+
+
+def test_folded_sfs_counts_minor_alleles():
+    unpolarised = Genotypes(H, SMALL.positions, {"P": np.arange(6)}, 100, False)
+    stats = summary_statistics(unpolarised, FeatureSettings(statistics=("sfs",), sfs_bins=3))
+    # Minor allele counts of the 5 sites among 6: 2, 1, 3, 1, 3 -> frequencies 1/3, 1/6, 1/2, 1/6, 1/2
+    # in bins [0, 1/6), [1/6, 1/3), [1/3, 1/2].
+    assert [stats[f"sfs_P_{k}"] for k in range(3)] == pytest.approx([0, 2 / 5, 3 / 5])
+
+
+def test_haplotype_r_equals_scikit_allel_rogers_huff_r():
+    rng = np.random.default_rng(0)
+    h = (rng.random((30, 40)) < 0.3).astype(np.int8)
+    r = haplotype_r(h)
+    i, j = np.triu_indices(30, k=1)
+    assert r[i, j] == pytest.approx(allel.rogers_huff_r(h), abs=1e-6)

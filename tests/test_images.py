@@ -1,0 +1,80 @@
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from popsbi.genotypes import Genotypes
+from popsbi.images import as_channels, genotype_image, similarity_order
+
+
+def random_genotypes(n_sites, sizes=(6, 4), seed=0, length=10_000):
+    rng = np.random.default_rng(seed)
+    n = sum(sizes)
+    h = (rng.random((n_sites, n)) < rng.random((n_sites, 1))).astype(np.int8)
+    positions = np.sort(rng.choice(np.arange(1, length + 1), n_sites, replace=False))
+    bounds = np.cumsum((0,) + sizes)
+    pops = {f"p{i}": np.arange(bounds[i], bounds[i + 1]) for i in range(len(sizes))}
+    return Genotypes(h, positions, pops, length, True)
+
+
+def segregating(g):
+    d = g.haplotypes.sum(1)
+    return np.flatnonzero((d > 0) & (d < g.haplotypes.shape[1]))
+
+
+def test_shape_and_minor_allele_encoding():
+    g = random_genotypes(300)
+    image, distances = genotype_image(g, 64, sort_rows="none")
+    assert image.shape == (10, 64) and image.dtype == np.uint8
+    assert distances.shape == (64,)
+    assert set(np.unique(image)) <= {0, 1}
+    assert np.all(image.sum(axis=0) <= 5)  # minor allele = 1: at most half the haplotypes
+    assert np.all(image.sum(axis=0) >= 1)  # only segregating sites
+
+
+def test_central_snps_are_kept_when_there_are_more():
+    g = random_genotypes(300)
+    seg = segregating(g)
+    image, distances = genotype_image(g, 64, sort_rows="none")
+    start = (len(seg) - 64) // 2
+    kept = seg[start:start + 64]
+    expected = g.haplotypes[kept].T
+    flip = expected.sum(0) > 5
+    assert np.array_equal(image, np.where(flip, 1 - expected, expected))
+    span = (g.positions[kept[-1]] - g.positions[kept[0]]) / g.sequence_length
+    assert distances.sum() == pytest.approx(span)
+    assert distances[0] == 0
+
+
+def test_padding_is_zero_on_the_right_when_there_are_fewer():
+    g = random_genotypes(20)
+    n_seg = len(segregating(g))
+    image, distances = genotype_image(g, 64)
+    assert n_seg < 64
+    assert not image[:, n_seg:].any() and not distances[n_seg:].any()
+    assert image[:, :n_seg].any(axis=0).all()
+    assert (distances[1:n_seg] > 0).all()
+
+
+def test_sorting_permutes_rows_within_each_population_only():
+    g = random_genotypes(200, sizes=(6, 4), seed=3)
+    unsorted, _ = genotype_image(g, 64, sort_rows="none")
+    sorted_, _ = genotype_image(g, 64, sort_rows="similarity")
+    for rows in (slice(0, 6), slice(6, 10)):
+        assert Counter(map(bytes, unsorted[rows])) == Counter(map(bytes, sorted_[rows]))
+    assert not np.array_equal(unsorted, sorted_)
+
+
+def test_similarity_order_puts_the_modal_haplotype_first_and_distance_increasing():
+    m = np.array([[1, 1, 1], [0, 0, 0], [0, 0, 1], [0, 0, 0], [1, 1, 0]], dtype=np.uint8)
+    order = similarity_order(m)
+    assert list(order) == [1, 3, 2, 4, 0]  # modal (0,0,0) twice, then distance 1, 2, 3
+
+
+def test_channels_stack_alleles_and_distances():
+    g = random_genotypes(100)
+    image, distances = genotype_image(g, 32)
+    channels = as_channels(image, distances)
+    assert channels.shape == (2, 10, 32)
+    assert np.array_equal(channels[0], image)
+    assert np.all(channels[1] == distances)
