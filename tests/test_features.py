@@ -124,6 +124,26 @@ def test_tajimas_d_equals_tajima_1989():
     assert d == pytest.approx(brute_tajimas_d(H))
 
 
+def test_tajimas_d_equals_scikit_allel_on_simulated_data(neutral):
+    ts = simulate(two_demes(), {"A": 10, "B": 5}, LENGTH, MU, 1e-8, 3)
+    g = genotypes_from_tree_sequence(ts, ["A", "B"])
+    stats = summary_statistics(g, FeatureSettings(statistics=("tajimas_d",)))
+    for pop, idx in g.populations.items():
+        ac = allel.HaplotypeArray(g.haplotypes).count_alleles(subpop=idx)
+        assert stats[f"tajimas_d_{pop}"] == pytest.approx(allel.tajima_d(ac, g.positions, start=1, stop=LENGTH))
+
+
+def test_joint_sfs_bins_the_two_populations_frequencies():
+    stats = summary_statistics(SMALL, FeatureSettings(statistics=("joint_sfs",), joint_sfs_bins=3))
+    # Derived frequencies (A, B) of the 5 sites: (1/3, 1), (1/3, 0), (2/3, 1/3), (1, 2/3), (0, 1),
+    # in bins [0, 1/3), [1/3, 2/3), [2/3, 1].
+    expected = np.zeros((3, 3))
+    for i, j in [(1, 2), (1, 0), (2, 1), (2, 2), (0, 2)]:
+        expected[i, j] = 1 / 5
+    observed = np.array([[stats[f"joint_sfs_A_B_{i}_{j}"] for j in range(3)] for i in range(3)])
+    assert observed == pytest.approx(expected)
+
+
 def test_hudson_fst_is_the_ratio_of_averages_of_bhatia_et_al():
     stats = summary_statistics(SMALL, ALL)
     p1, p2 = H[:, :3].mean(1), H[:, 3:].mean(1)

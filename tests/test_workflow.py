@@ -82,6 +82,7 @@ def test_tiny_example_produces_the_datasets(example_runs):
     for scenario in ("isolation", "isolation_migration", "founder"):
         assert (results / "scenarios" / f"{scenario}.png").stat().st_size > 10_000
         assert (example_runs[0] / "logs" / "simulate_batch" / scenario / "batch_1.log").exists()
+    assert (results / "plots" / "sumstats.png").stat().st_size > 10_000
 
 
 def test_same_config_and_seed_give_identical_datasets(example_runs):
@@ -98,7 +99,8 @@ def test_editing_one_scenario_reruns_only_its_jobs(example_runs):
     result = snakemake(directory, "--configfile", "tiny.yaml", "--dry-run")
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
-    assert counts == {"draw_priors": 1, "draw_scenario": 1, "simulate_batch": 2, "aggregate": 1, "all": 1}
+    assert counts == {"draw_priors": 1, "draw_scenario": 1, "simulate_batch": 2, "aggregate": 1,
+                      "plot_sumstats": 1, "all": 1}
     assert "results/priors/founder.parquet" in result.stdout
     assert "results/priors/isolation.parquet" not in result.stdout
 

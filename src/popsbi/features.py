@@ -60,17 +60,19 @@ def summary_statistics(genotypes, settings):
     for pop, ac in counts.items():
         segregating = ac.is_segregating()
         n_segregating = int(segregating.sum())
-        # pi and Watterson's theta over the region, as allel.sequence_diversity and
-        # allel.watterson_theta compute them, from one pass over the sites.
-        pi = allel.mean_pairwise_difference(ac, fill=0).sum() / length
+        # pi, Watterson's theta and Tajima's D over the region, as allel.sequence_diversity,
+        # allel.watterson_theta and allel.tajima_d compute them, from one pass over the sites.
+        n_haplotypes = len(g.populations[pop])
+        pairwise_differences = allel.mean_pairwise_difference(ac, fill=0).sum()
+        pi = pairwise_differences / length
         if "segregating_sites" in wanted:
             out[f"segregating_sites_{pop}"] = n_segregating
         if "pi" in wanted:
             out[f"pi_{pop}"] = pi
         if "theta_w" in wanted:
-            out[f"theta_w_{pop}"] = n_segregating / harmonic_number(len(g.populations[pop]) - 1) / length
+            out[f"theta_w_{pop}"] = n_segregating / harmonic_number(n_haplotypes - 1) / length
         if "tajimas_d" in wanted:
-            out[f"tajimas_d_{pop}"] = allel.tajima_d(ac, positions, start=1, stop=length)
+            out[f"tajimas_d_{pop}"] = tajimas_d(pairwise_differences, n_segregating, n_haplotypes)
         if wanted & NEED_POLARISED:
             theta_h = _theta_h(ac) / length
             if "theta_h" in wanted:
@@ -97,6 +99,24 @@ def summary_statistics(genotypes, settings):
 def harmonic_number(n):
     """a_n = sum_{i=1}^{n} 1/i, Watterson's (1975) denominator for n + 1 sequences."""
     return float(np.sum(1.0 / np.arange(1, n + 1)))
+
+
+def tajimas_d(pairwise_differences, n_segregating, n):
+    """Tajima's D (Tajima 1989, eq. 38) from the mean pairwise differences, S and n sequences.
+
+    NaN with fewer than 3 segregating sites, as scikit-allel's ``tajima_d``.
+    """
+    if n_segregating < 3:
+        return np.nan
+    a1 = harmonic_number(n - 1)
+    a2 = float(np.sum(1.0 / np.arange(1, n) ** 2))
+    b1 = (n + 1) / (3 * (n - 1))
+    b2 = 2 * (n**2 + n + 3) / (9 * n * (n - 1))
+    c1 = b1 - 1 / a1
+    c2 = b2 - (n + 2) / (a1 * n) + a2 / a1**2
+    e1, e2 = c1 / a1, c2 / (a1**2 + a2)
+    return (pairwise_differences - n_segregating / a1) / np.sqrt(
+        e1 * n_segregating + e2 * n_segregating * (n_segregating - 1))
 
 
 def hudson_fst(ac1, ac2):
@@ -182,8 +202,10 @@ def _binned_joint_sfs(ac1, ac2, polarised, bins, pair):
     rows = np.arange(len(pooled))
     freq1 = ac1[rows, counted] / np.maximum(ac1.sum(axis=1), 1)
     freq2 = ac2[rows, counted] / np.maximum(ac2.sum(axis=1), 1)
-    edges = np.linspace(0, 1, bins + 1)
-    counts, _, _ = np.histogram2d(freq1, freq2, bins=[edges, edges])
+    # Bin k holds frequencies in [k / bins, (k + 1) / bins), the last bin also frequency 1.
+    bin1 = np.minimum((freq1 * bins).astype(int), bins - 1)
+    bin2 = np.minimum((freq2 * bins).astype(int), bins - 1)
+    counts = np.bincount(bin1 * bins + bin2, minlength=bins * bins).reshape(bins, bins)
     proportions = counts / max(len(pooled), 1)
     return {f"joint_sfs_{pair}_{i}_{j}": proportions[i, j] for i in range(bins) for j in range(bins)}
 

@@ -37,11 +37,11 @@ def genotypes_from_tree_sequence(ts, populations):
     """Haplotypes of ``ts`` with populations in the order of ``populations`` (deme names)."""
     ids = {pop.metadata["name"]: pop.id for pop in ts.populations()}
     nodes = ts.samples()
-    node_population = ts.tables.nodes.population[nodes]
+    node_population = ts.nodes_population[nodes]
     return Genotypes(
         haplotypes=ts.genotype_matrix().astype(np.int8, copy=False),
         # msprime's discrete genome uses 0-based positions; features use 1-based ones, as VCF.
-        positions=ts.tables.sites.position.astype(np.int64) + 1,
+        positions=ts.sites_position.astype(np.int64) + 1,
         populations={name: np.flatnonzero(node_population == ids[name]) for name in populations},
         sequence_length=int(ts.sequence_length),
         polarised=True,

@@ -21,3 +21,23 @@ rule aggregate:
         mem_mb=2000,
     script:
         "../scripts/aggregate.py"
+
+
+rule plot_sumstats:
+    """Distribution of every statistic in every scenario."""
+    input:
+        "results/datasets/sumstats.parquet",
+    output:
+        report(
+            "results/plots/sumstats.png",
+            caption="../report/sumstats_plot.rst",
+            category="Datasets",
+        ),
+    log:
+        "logs/plot_sumstats.log",
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        runtime=5,
+    script:
+        "../scripts/plot_sumstats.py"

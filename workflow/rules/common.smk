@@ -38,4 +38,5 @@ def all_targets():
         expand("results/scenarios/{scenario}.png", scenario=SCENARIOS),
         "results/datasets/sumstats.parquet",
         "results/datasets/images.npy",
+        "results/plots/sumstats.png",
     ]

@@ -1,0 +1,62 @@
+import numpy as np
+import pandas as pd
+import pytest
+import tskit
+import yaml
+
+from popsbi.batch import aggregate, load_image_dataset, simulate_batch, write_batch
+from popsbi.config import load_settings
+from popsbi.features import summary_statistics
+from popsbi.priors import draw_prior_table
+from popsbi.simulate import genotypes_from_tree_sequence
+
+
+@pytest.fixture
+def settings(root, monkeypatch, schema_path):
+    monkeypatch.chdir(root)
+    config = yaml.safe_load((root / "config" / "examples" / "two_populations.yaml").read_text())
+    config.update(simulations_per_scenario=5, batch_size=3, keep_tree_sequences=True)
+    return load_settings(config, schema_path)
+
+
+def prior_table(settings, scenario):
+    return draw_prior_table(settings.priors_of(scenario), settings.scenarios[scenario].constraints,
+                            settings.simulations_per_scenario, settings.seed, scenario)
+
+
+def test_batch_simulates_its_rows_and_keeps_tree_sequences_when_asked(settings, tmp_path):
+    rows = prior_table(settings, "isolation_migration").iloc[settings.batch_rows(1)]
+    assert list(rows["sim_id"]) == [3, 4]
+    table, images, distances = simulate_batch(settings, "isolation_migration", rows, tmp_path / "b.trees")
+    assert list(table["sim_id"]) == [3, 4] and (table["scenario"] == "isolation_migration").all()
+    assert table["m"].equals(rows["m"].reset_index(drop=True))
+    assert images.shape == (2, 40, 128) and distances.shape == (2, 128)
+    with open(tmp_path / "b.trees", "rb") as handle:
+        kept = [tskit.load(handle) for _ in range(2)]
+    # The kept tree sequences are the ones the statistics were computed from.
+    for ts, (_, row) in zip(kept, table.iterrows()):
+        recomputed = summary_statistics(genotypes_from_tree_sequence(ts, ["A", "B"]), settings.features)
+        assert recomputed == pytest.approx(row[list(recomputed)].to_dict(), nan_ok=True)
+
+
+def test_aggregate_concatenates_batches_in_order(settings, tmp_path):
+    tables, images = [], []
+    for scenario in ("isolation", "founder"):
+        prior = prior_table(settings, scenario)
+        for batch in range(settings.n_batches):
+            rows = prior.iloc[settings.batch_rows(batch)]
+            table, image, distance = simulate_batch(settings, scenario, rows)
+            paths = tmp_path / f"{scenario}_{batch}.parquet", tmp_path / f"{scenario}_{batch}.npz"
+            write_batch(table, image, distance, *paths)
+            tables.append(paths[0])
+            images.append(paths[1])
+    out = [tmp_path / name for name in ("s.parquet", "i.npy", "d.npy", "x.parquet")]
+    aggregate(tables, images, *out)
+    sumstats = pd.read_parquet(out[0])
+    image_map, distance_map, index = load_image_dataset(*out[1:])
+    assert len(sumstats) == len(image_map) == len(distance_map) == 10
+    assert isinstance(image_map, np.memmap)
+    assert index.equals(sumstats[["scenario", "sim_id"]])
+    with np.load(images[3]) as last:  # founder, batch 1: the last two rows
+        assert np.array_equal(image_map[8:], last["images"])
+        assert np.array_equal(distance_map[8:], last["distances"])
