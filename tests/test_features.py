@@ -133,6 +133,11 @@ def test_tajimas_d_equals_scikit_allel_on_simulated_data(neutral):
         assert stats[f"tajimas_d_{pop}"] == pytest.approx(allel.tajima_d(ac, g.positions, start=1, stop=LENGTH))
 
 
+def test_tajimas_d_is_nan_where_undefined():
+    stats = summary_statistics(SMALL, FeatureSettings(statistics=("tajimas_d",)))
+    assert np.isnan(stats["tajimas_d_A"])  # 3 sequences: Tajima's variance terms are 0
+
+
 def test_joint_sfs_bins_the_two_populations_frequencies():
     stats = summary_statistics(SMALL, FeatureSettings(statistics=("joint_sfs",), joint_sfs_bins=3))
     # Derived frequencies (A, B) of the 5 sites: (1/3, 1), (1/3, 0), (2/3, 1/3), (1, 2/3), (0, 1),

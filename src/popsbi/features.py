@@ -104,9 +104,10 @@ def harmonic_number(n):
 def tajimas_d(pairwise_differences, n_segregating, n):
     """Tajima's D (Tajima 1989, eq. 38) from the mean pairwise differences, S and n sequences.
 
-    NaN with fewer than 3 segregating sites, as scikit-allel's ``tajima_d``.
+    NaN with fewer than 3 segregating sites, as scikit-allel's ``tajima_d``, and for
+    n <= 3 sequences, where the variance of the numerator is 0.
     """
-    if n_segregating < 3:
+    if n_segregating < 3 or n <= 3:
         return np.nan
     a1 = harmonic_number(n - 1)
     a2 = float(np.sum(1.0 / np.arange(1, n) ** 2))
