@@ -7,6 +7,7 @@ import yaml
 from popsbi.batch import aggregate, load_image_dataset, simulate_batch, write_batch
 from popsbi.config import load_settings
 from popsbi.features import summary_statistics
+from popsbi.logs import job_logging
 from popsbi.priors import draw_prior_table
 from popsbi.simulate import genotypes_from_tree_sequence
 
@@ -60,3 +61,28 @@ def test_aggregate_concatenates_batches_in_order(settings, tmp_path):
     with np.load(images[3]) as last:  # founder, batch 1: the last two rows
         assert np.array_equal(image_map[8:], last["images"])
         assert np.array_equal(distance_map[8:], last["distances"])
+
+
+def test_a_rate_with_a_prior_is_drawn_and_used_per_simulation(root, monkeypatch, schema_path):
+    monkeypatch.chdir(root)
+    config = yaml.safe_load((root / "config" / "examples" / "two_populations.yaml").read_text())
+    config.update(simulations_per_scenario=4, batch_size=4)
+    config["genome"]["mutation_rate"] = {"dist": "uniform", "low": 0.0, "high": 1e-14}
+    settings = load_settings(config, schema_path)
+    rows = prior_table(settings, "isolation")
+    assert rows["mutation_rate"].between(0, 1e-14).all() and rows["mutation_rate"].nunique() == 4
+    table, _, _ = simulate_batch(settings, "isolation", rows)
+    # At most 1e-14 per bp over 1 Mb (~0.003 mutations expected): none, where the config's fixed rate would give thousands.
+    assert (table["segregating_sites_A"] == 0).all()
+
+
+def test_a_model_invalid_for_a_draw_ends_the_job_with_one_message(settings, tmp_path, capsys):
+    rows = prior_table(settings, "isolation_migration")
+    rows.loc[0, "m"] = 1.5  # a migration rate above 1 is not a valid Demes model
+    log = tmp_path / "job.log"
+    with pytest.raises(SystemExit) as exit_info, job_logging(log):
+        simulate_batch(settings, "isolation_migration", rows)
+    assert exit_info.value.code == 1
+    message = capsys.readouterr().err
+    assert message.startswith("popsbi: scenario 'isolation_migration'") and "m=1.5" in message
+    assert "Traceback" not in log.read_text() and "m=1.5" in log.read_text()

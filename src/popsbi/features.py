@@ -52,7 +52,6 @@ def summary_statistics(genotypes, settings):
     """Dict of statistic column name -> value for one region."""
     g = genotypes
     haplotypes = allel.HaplotypeArray(g.haplotypes)
-    positions = allel.SortedIndex(g.positions)
     length = g.sequence_length
     wanted = set(settings.statistics)
     counts = {pop: haplotypes.count_alleles(max_allele=1, subpop=idx) for pop, idx in g.populations.items()}
@@ -88,7 +87,8 @@ def summary_statistics(genotypes, settings):
     for (pop1, ac1), (pop2, ac2) in itertools.combinations(counts.items(), 2):
         pair = f"{pop1}_{pop2}"
         if "dxy" in wanted:
-            out[f"dxy_{pair}"] = allel.sequence_divergence(positions, ac1, ac2, start=1, stop=length)
+            # as allel.sequence_divergence, which fails on a region without SNPs
+            out[f"dxy_{pair}"] = allel.mean_pairwise_difference_between(ac1, ac2, fill=0).sum() / length
         if "fst_hudson" in wanted:
             out[f"fst_hudson_{pair}"] = hudson_fst(ac1, ac2)
         if "joint_sfs" in wanted:
