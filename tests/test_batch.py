@@ -9,7 +9,7 @@ from popsbi.config import load_settings
 from popsbi.features import summary_statistics
 from popsbi.logs import job_logging
 from popsbi.priors import draw_prior_table
-from popsbi.simulate import genotypes_from_tree_sequence
+from popsbi.simulate import genotypes_from_tree_sequence, simulate
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_batch_simulates_its_rows_and_keeps_tree_sequences_when_asked(settings, 
         kept = [tskit.load(handle) for _ in range(2)]
     # The kept tree sequences are the ones the statistics were computed from.
     for ts, (_, row) in zip(kept, table.iterrows()):
-        recomputed = summary_statistics(genotypes_from_tree_sequence(ts, ["A", "B"]), settings.features)
+        recomputed = summary_statistics(genotypes_from_tree_sequence(ts, ["A", "B"], settings.polarised), settings.features)
         assert recomputed == pytest.approx(row[list(recomputed)].to_dict(), nan_ok=True)
 
 
@@ -86,3 +86,27 @@ def test_a_model_invalid_for_a_draw_ends_the_job_with_one_message(settings, tmp_
     message = capsys.readouterr().err
     assert message.startswith("popsbi: scenario 'isolation_migration'") and "m=1.5" in message
     assert "Traceback" not in log.read_text() and "m=1.5" in log.read_text()
+
+
+def test_unpolarised_config_folds_the_simulated_spectra(settings):
+    assert settings.polarised is False
+    rows = prior_table(settings, "isolation").iloc[:3]
+    table, _, _ = simulate_batch(settings, "isolation", rows)
+    # Folded: every SNP has a minor allele frequency in (0, 0.5], so the bins cover them all.
+    sfs = table[[f"sfs_A_{k}" for k in range(settings.features.sfs_bins)]]
+    assert sfs.sum(axis=1).to_numpy() == pytest.approx(1.0)
+    # 20 haplotypes, 5 bins [0, 0.1), [0.1, 0.2), ...: bin 0 holds the minor-allele singletons
+    # (derived count 1 or 19), where an unfolded spectrum would count derived singletons only.
+    minor_singletons = [
+        np.isin(d, [1, 19]).sum() / ((d > 0) & (d < 20)).sum()
+        for d in (genotypes_from_tree_sequence(ts, ["A", "B"], False).haplotypes[:, :20].sum(axis=1)
+                  for ts in _tree_sequences(settings, "isolation", rows))
+    ]
+    assert table["sfs_A_0"].to_numpy() == pytest.approx(minor_singletons)
+
+
+def _tree_sequences(settings, scenario, rows):
+    model = settings.scenarios[scenario].model
+    return [simulate(model.graph({p: row[p] for p in settings.scenarios[scenario].priors}), settings.samples,
+                     settings.sequence_length, settings.raw["genome"]["mutation_rate"],
+                     settings.recombination(), row["seed"]) for _, row in rows.iterrows()]

@@ -31,7 +31,7 @@ def replicate_statistics(graph, samples, n, settings=ALL):
     rows = []
     for seed in range(1, n + 1):
         ts = simulate(graph, samples, LENGTH, MU, 1e-8, seed)
-        rows.append(summary_statistics(genotypes_from_tree_sequence(ts, list(samples)), settings))
+        rows.append(summary_statistics(genotypes_from_tree_sequence(ts, list(samples), polarised=True), settings))
     return pd.DataFrame(rows)
 
 
@@ -126,7 +126,7 @@ def test_tajimas_d_equals_tajima_1989():
 
 def test_tajimas_d_equals_scikit_allel_on_simulated_data(neutral):
     ts = simulate(two_demes(), {"A": 10, "B": 5}, LENGTH, MU, 1e-8, 3)
-    g = genotypes_from_tree_sequence(ts, ["A", "B"])
+    g = genotypes_from_tree_sequence(ts, ["A", "B"], polarised=True)
     stats = summary_statistics(g, FeatureSettings(statistics=("tajimas_d",)))
     for pop, idx in g.populations.items():
         ac = allel.HaplotypeArray(g.haplotypes).count_alleles(subpop=idx)

@@ -26,7 +26,7 @@ def test_same_seed_same_simulation_and_different_seed_differs():
 
 def test_genotypes_are_biallelic_with_populations_in_sample_order():
     ts = simulate(graph(), {"A": 3, "B": 2}, 50_000, 1e-7, 1e-8, 5)
-    g = genotypes_from_tree_sequence(ts, ["B", "A"])
+    g = genotypes_from_tree_sequence(ts, ["B", "A"], polarised=True)
     assert list(g.populations) == ["B", "A"]
     assert len(g.populations["A"]) == 6 and len(g.populations["B"]) == 4
     assert set(np.unique(g.haplotypes)) <= {0, 1}

@@ -45,7 +45,7 @@ def simulate_batch(settings, scenario, rows, trees_path=None):
             )
             if trees:
                 ts.dump(trees)
-            genotypes = genotypes_from_tree_sequence(ts, populations)
+            genotypes = genotypes_from_tree_sequence(ts, populations, settings.polarised)
             statistics.append(summary_statistics(genotypes, settings.features))
             images[i], distances[i] = genotype_image(genotypes, settings.image_snps, settings.sort_rows)
             if (i + 1) % max(len(rows) // 10, 1) == 0 or i + 1 == len(rows):

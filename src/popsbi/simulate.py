@@ -33,8 +33,12 @@ def simulate(graph, samples, sequence_length, mutation_rate, recombination, seed
     )
 
 
-def genotypes_from_tree_sequence(ts, populations):
-    """Haplotypes of ``ts`` with populations in the order of ``populations`` (deme names)."""
+def genotypes_from_tree_sequence(ts, populations, polarised):
+    """Haplotypes of ``ts`` with populations in the order of ``populations`` (deme names).
+
+    Simulated alleles are always ancestral (0) / derived (1); ``polarised=False`` makes
+    them summarised as unpolarised observed data are (folded spectra).
+    """
     ids = {pop.metadata["name"]: pop.id for pop in ts.populations()}
     nodes = ts.samples()
     node_population = ts.nodes_population[nodes]
@@ -44,5 +48,5 @@ def genotypes_from_tree_sequence(ts, populations):
         positions=ts.sites_position.astype(np.int64) + 1,
         populations={name: np.flatnonzero(node_population == ids[name]) for name in populations},
         sequence_length=int(ts.sequence_length),
-        polarised=True,
+        polarised=polarised,
     )

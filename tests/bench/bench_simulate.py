@@ -49,7 +49,7 @@ def bare_msprime(settings, scenario, rows):
 
 def features_only(settings, tree_sequences):
     for ts in tree_sequences:
-        genotypes = genotypes_from_tree_sequence(ts, list(settings.samples))
+        genotypes = genotypes_from_tree_sequence(ts, list(settings.samples), settings.polarised)
         summary_statistics(genotypes, settings.features)
         genotype_image(genotypes, settings.image_snps, settings.sort_rows)
 
