@@ -77,7 +77,7 @@ DELETE = object()
      "scenarios.founder.constraints: .* cannot be met"),
     (["samples", "C"], 5, "samples: deme.* C cannot be sampled in scenario 'isolation'"),
     (["samples", "A"], 0, r"config key samples.A: 0 is less than the minimum of 1"),
-    (["batch_sise"], 10, r"config key \(top level\): .*'batch_sise' was unexpected.*allowed keys: batch_size"),
+    (["batch_sise"], 10, r"config key \(top level\): .*'batch_sise' was unexpected.*allowed keys: .*batch_size"),
     (["genome", "recombination_map"], {"path": "x.gmap", "start": 10, "end": 5},
      r"genome.recombination_map: start \(10\) must be smaller than end \(5\)"),
     (["seed"], "one", "config key seed: 'one' is not of type 'integer'"),
@@ -99,3 +99,17 @@ def test_validate_does_not_modify_its_input(example_config, schema_path):
     before = copy.deepcopy(example_config)
     validate(example_config, load_schema(schema_path))
     assert example_config == before
+
+
+@pytest.mark.parametrize("observed, message", [
+    ({}, "observed: give either vcf .* or pseudo_observed_scenario"),
+    ({"pseudo_observed_scenario": "nope"}, "observed.pseudo_observed_scenario: 'nope' is not a scenario"),
+    ({"vcf": "x.vcf.gz", "contig": "20", "start": 0}, "observed: with vcf, also give end"),
+    ({"vcf": "x.vcf.gz", "contig": "20", "start": 0, "end": 10},
+     r"observed: the region \[0, 10\) is 10 bp but simulations are 1000000 bp"),
+    ({"vcf": "x.vcf.gz", "contig": "20", "start": 0, "end": 1_000_000},
+     "observed.popmap: the config samples 2 populations; a popmap must say"),
+])
+def test_bad_observed_data_config(example_config, schema_path, observed, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(edit(example_config, ["observed"], observed), schema_path)

@@ -53,6 +53,8 @@ class Settings:
     polarised: bool
     image_snps: int
     sort_rows: str
+    observed: dict
+    abc: dict
 
     @property
     def n_batches(self):
@@ -116,12 +118,15 @@ def load_settings(config, schema_path):
         polarised=feature_config["polarised"],
         image_snps=feature_config["image"]["n_snps"],
         sort_rows=feature_config["image"]["sort_rows"],
+        observed=config["observed"],
+        abc=config["abc"],
     )
     _check_features(settings)
     if settings.recombination_map is not None:
         settings.sequence_length = _check_recombination_map(settings.recombination_map)
     for name, spec in config["scenarios"].items():
         settings.scenarios[name] = _load_scenario(name, spec, settings)
+    _check_observed(settings)
     return settings
 
 
@@ -152,6 +157,31 @@ def _check_recombination_map(spec):
     if np.isnan(rate_map.rate).all():
         raise ConfigError(f"{key}: the map has no positions within [{spec['start']}, {spec['end']})")
     return int(rate_map.sequence_length)
+
+
+def _check_observed(settings):
+    observed, key = settings.observed, "observed"
+    if observed["vcf"] is None:
+        scenario = observed["pseudo_observed_scenario"]
+        if scenario is None:
+            raise ConfigError(f"{key}: give either vcf (with contig, start, end) or pseudo_observed_scenario")
+        if scenario not in settings.scenarios:
+            raise ConfigError(f"{key}.pseudo_observed_scenario: '{scenario}' is not a scenario "
+                              f"(scenarios: {', '.join(settings.scenarios)})")
+        return
+    missing = [name for name in ("contig", "start", "end") if name not in observed]
+    if missing:
+        raise ConfigError(f"{key}: with vcf, also give {', '.join(missing)}")
+    length = observed["end"] - observed["start"]
+    if length != settings.sequence_length:
+        raise ConfigError(f"{key}: the region [{observed['start']}, {observed['end']}) is {length} bp but "
+                          f"simulations are {settings.sequence_length} bp; observed data must be summarised "
+                          "as the simulations are")
+    if observed["popmap"] is None and len(settings.samples) > 1:
+        raise ConfigError(f"{key}.popmap: the config samples {len(settings.samples)} populations; "
+                          "a popmap must say which VCF samples belong to which")
+    if observed["popmap"] is not None and not Path(observed["popmap"]).is_file():
+        raise ConfigError(f"{key}.popmap: no such file '{observed['popmap']}'")
 
 
 def _check_features(settings):

@@ -1,0 +1,307 @@
+"""Approximate Bayesian computation on the reference table.
+
+Rejection ABC (statistics scaled by their median absolute deviation, Euclidean
+distance, the closest fraction ``tolerance`` retained), model choice by the
+accepted proportions or a weighted multinomial logistic regression, parameter
+posteriors with the local-linear regression adjustment of Beaumont, Zhang and
+Balding (2002), and a random-forest classifier (Pudlo et al. 2016) as baseline.
+As in R's ``abc`` package, unless the docstring says otherwise.
+"""
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LogisticRegression
+
+from popsbi.errors import DataError, PopsbiError
+
+log = logging.getLogger(__name__)
+
+
+class AbcError(PopsbiError):
+    """An ABC analysis cannot be done as configured."""
+
+
+@dataclass
+class Reference:
+    """Scaled statistics of the reference simulations, their labels and parameters."""
+
+    statistics: np.ndarray  # (n, k), divided by scale
+    names: list
+    scale: np.ndarray  # (k,)
+    scenarios: np.ndarray  # (n,) scenario of each simulation
+    table: pd.DataFrame  # the rows of sumstats used, same order
+
+    def scaled(self, observed):
+        """An observed row (Series or dict with the statistic names) in the reference's scale."""
+        return np.array([observed[name] for name in self.names], dtype=float) / self.scale
+
+
+def prepare_reference(sumstats, statistic_names, observed=None):
+    """Drop statistics that cannot be used, with a warning naming them, and scale the rest by MAD.
+
+    Dropped: statistics constant or NaN in the whole table, those NaN in more than 5% of
+    simulations, and those the observed data lack a value for (NaN). Simulations with a
+    NaN in a remaining statistic are dropped. Statistics absent from ``observed`` stop
+    the analysis.
+    """
+    names = list(statistic_names)
+    if observed is not None:
+        missing = [name for name in names if name not in observed]
+        if missing:
+            raise DataError(f"the observed data lack statistics that the simulations have: {', '.join(missing)}; "
+                            "compute both with the same config (features)")
+    values = sumstats[names].to_numpy(dtype=float)
+    nan_share = np.isnan(values).mean(axis=0)
+    spread = np.nanmax(values, axis=0, initial=-np.inf) - np.nanmin(values, axis=0, initial=np.inf)
+    drop = {}
+    for j, name in enumerate(names):
+        if nan_share[j] == 1 or spread[j] == 0:
+            drop[name] = "constant or NaN in every simulation"
+        elif nan_share[j] > 0.05:
+            drop[name] = f"NaN in {nan_share[j]:.0%} of simulations"
+        elif observed is not None and not np.isfinite(observed[name]):
+            drop[name] = "NaN in the observed data"
+    for name, reason in drop.items():
+        log.warning("statistic %s dropped: %s", name, reason)
+    kept = [name for name in names if name not in drop]
+    if not kept:
+        raise AbcError("no statistic is usable for ABC (see the warnings above)")
+    values = sumstats[kept].to_numpy(dtype=float)
+    complete = np.isfinite(values).all(axis=1)
+    if not complete.all():
+        log.warning("%d simulations dropped: NaN in a statistic", (~complete).sum())
+    values = values[complete]
+    scale = mad(values)
+    return Reference(values / scale, kept, scale, sumstats["scenario"].to_numpy()[complete],
+                     sumstats[complete].reset_index(drop=True))
+
+
+def mad(values):
+    """Median absolute deviation (scaled to the SD of a normal, as R's ``mad``) of each column.
+
+    Falls back to the standard deviation where more than half the values are equal (MAD 0).
+    """
+    median = np.median(values, axis=0)
+    scale = 1.4826 * np.median(np.abs(values - median), axis=0)
+    return np.where(scale > 0, scale, np.std(values, axis=0))
+
+
+def rejection(statistics, target, tolerance, min_accepted):
+    """Indices of the ceil(tolerance * n) simulations closest to ``target``, and all distances."""
+    distances = np.sqrt(((statistics - target) ** 2).sum(axis=1))
+    n_accepted = math.ceil(tolerance * len(distances))
+    if n_accepted < min_accepted:
+        raise AbcError(f"tolerance {tolerance:g} accepts {n_accepted} of {len(distances)} simulations, fewer "
+                       f"than the {min_accepted} needed (abc.min_accepted): raise the tolerance or simulate more")
+    accepted = np.argpartition(distances, n_accepted - 1)[:n_accepted]
+    return accepted[np.argsort(distances[accepted], kind="stable")], distances
+
+
+def epanechnikov_weights(distances):
+    """Epanechnikov kernel weights 1 - (d / h)^2, h the largest accepted distance."""
+    h = distances.max()
+    if h == 0:
+        return np.ones_like(distances)
+    return np.clip(1 - (distances / h) ** 2, 0, None)
+
+
+def model_probabilities(labels, scenarios, simulations_per_scenario):
+    """Posterior probability of each scenario: its share of accepted simulations.
+
+    Shares are divided by each scenario's share of the reference table, so unequal
+    numbers of simulations act as equal prior probabilities of the scenarios.
+    """
+    accepted = np.array([np.sum(labels == s) for s in scenarios], dtype=float)
+    return _equal_prior(accepted, scenarios, simulations_per_scenario)
+
+
+def _equal_prior(mass, scenarios, simulations_per_scenario):
+    prior = np.array([simulations_per_scenario[s] for s in scenarios], dtype=float)
+    corrected = mass / prior
+    return dict(zip(scenarios, corrected / corrected.sum()))
+
+
+def mnlogistic_probabilities(statistics, labels, weights, target, scenarios, simulations_per_scenario):
+    """Model probabilities by a multinomial logistic regression of the accepted simulations'
+    scenarios on their statistics, weighted by the kernel, evaluated at the target
+    (Beaumont 2008; R abc's ``postpr(method = "mnlogistic")``)."""
+    present = [s for s in scenarios if np.any(labels == s)]
+    if len(present) == 1:
+        probabilities = np.array([1.0 if s == present[0] else 0.0 for s in scenarios])
+    else:
+        centre = statistics.mean(axis=0)
+        model = LogisticRegression(C=1e4, max_iter=2000)
+        model.fit(statistics - centre, labels, sample_weight=weights)
+        fitted = dict(zip(model.classes_, model.predict_proba((target - centre)[None, :])[0]))
+        probabilities = np.array([fitted.get(s, 0.0) for s in scenarios])
+    return _equal_prior(probabilities, scenarios, simulations_per_scenario)
+
+
+# Parameters --------------------------------------------------------------------------------
+
+def to_unbounded(values, prior):
+    """Logit of the position within the prior's support (on log scale for log-uniform priors)."""
+    low, high = prior.support
+    if prior.dist == "loguniform":
+        values, low, high = np.log(values), np.log(low), np.log(high)
+    position = np.clip((values - low) / (high - low), 1e-9, 1 - 1e-9)
+    return np.log(position / (1 - position))
+
+
+def from_unbounded(values, prior):
+    low, high = prior.support
+    position = 1 / (1 + np.exp(-values))
+    if prior.dist == "loguniform":
+        return np.exp(np.log(low) + position * (np.log(high) - np.log(low)))
+    return low + position * (high - low)
+
+
+def local_linear_adjustment(parameters, statistics, target, weights):
+    """Beaumont, Zhang and Balding (2002): theta - (s - s_obs) beta, with beta from a weighted
+    least-squares regression of theta on s among accepted simulations."""
+    design = np.column_stack([np.ones(len(statistics)), statistics - target])
+    root = np.sqrt(weights)[:, None]
+    beta, *_ = np.linalg.lstsq(design * root, parameters * root, rcond=None)
+    return parameters - (statistics - target) @ beta[1:]
+
+
+def weighted_quantiles(values, weights, quantiles):
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    cumulative = (cumulative - 0.5 * weights[order]) / cumulative[-1]
+    return np.interp(quantiles, cumulative, values[order])
+
+
+def summarise(values, weights):
+    """Mean, median and 95% interval of weighted draws."""
+    q025, median, q975 = weighted_quantiles(values, weights, [0.025, 0.5, 0.975])
+    return {"mean": float(np.average(values, weights=weights)), "median": float(median),
+            "q2.5": float(q025), "q97.5": float(q975)}
+
+
+def parameter_posterior(parameters, priors, statistics, target, tolerance, min_accepted, regression):
+    """Rejection and (if ``regression == "loclinear"``) regression-adjusted posterior draws.
+
+    ``parameters`` is a DataFrame of the simulations' parameter values (rows of
+    ``statistics``); fixed parameters are left out. Returns {method: (draws DataFrame,
+    weights)}; adjusted draws stay inside the prior's support by construction.
+    """
+    accepted, distances = rejection(statistics, target, tolerance, min_accepted)
+    free = [name for name in parameters.columns if priors[name].dist != "fixed"]
+    draws = parameters[free].to_numpy(dtype=float)[accepted]
+    posteriors = {"rejection": (pd.DataFrame(draws, columns=free), np.ones(len(accepted)))}
+    if regression == "loclinear":
+        weights = epanechnikov_weights(distances[accepted])
+        unbounded = np.column_stack([to_unbounded(draws[:, j], priors[name]) for j, name in enumerate(free)])
+        adjusted = local_linear_adjustment(unbounded, statistics[accepted], target, weights)
+        back = np.column_stack([from_unbounded(adjusted[:, j], priors[name]) for j, name in enumerate(free)])
+        posteriors["loclinear"] = (pd.DataFrame(back, columns=free), weights)
+    return posteriors
+
+
+def posterior_table(posteriors):
+    """One row per (parameter, method): mean, median, 95% interval."""
+    rows = []
+    for method, (draws, weights) in posteriors.items():
+        for name in draws.columns:
+            rows.append({"parameter": name, "method": method, **summarise(draws[name].to_numpy(), weights)})
+    return pd.DataFrame(rows)
+
+
+# Random forest -----------------------------------------------------------------------------
+
+def random_forest(statistics, labels, trees, seed, threads=1):
+    """Random-forest classifier of scenarios (Pudlo et al. 2016), with its out-of-bag error,
+    and a regression forest of the out-of-bag misclassification that gives the posterior
+    probability of the chosen scenario."""
+    classifier = RandomForestClassifier(n_estimators=trees, oob_score=True, random_state=seed, n_jobs=threads)
+    classifier.fit(statistics, labels)
+    oob_predicted = classifier.classes_[np.argmax(classifier.oob_decision_function_, axis=1)]
+    misclassified = (oob_predicted != labels).astype(float)
+    error_model = RandomForestRegressor(n_estimators=trees, random_state=seed, n_jobs=threads, min_samples_leaf=5)
+    error_model.fit(statistics, misclassified)
+    return classifier, error_model, float(misclassified.mean())
+
+
+def random_forest_choice(classifier, error_model, target):
+    """Chosen scenario, its posterior probability and the forest's vote shares for ``target``."""
+    votes = classifier.predict_proba(target[None, :])[0]
+    chosen = classifier.classes_[np.argmax(votes)]
+    probability = 1 - float(error_model.predict(target[None, :])[0])
+    return chosen, probability, dict(zip(classifier.classes_, votes))
+
+
+# Held-out simulations, cross-validation, goodness of fit -------------------------------------
+
+def choose_heldout(sumstats, per_scenario, seed):
+    """(scenario, sim_id) of ``per_scenario`` simulations per scenario, drawn from ``seed``.
+
+    These pseudo-observed datasets are left out of every reference table, so ABC and the
+    CNN are tested on the same simulations.
+    """
+    rng = np.random.default_rng([seed, 4])
+    chosen = []
+    for scenario, group in sumstats.groupby("scenario", sort=False):
+        if per_scenario >= len(group):
+            raise AbcError(f"abc.heldout_per_scenario ({per_scenario}) must be smaller than the "
+                           f"{len(group)} simulations of scenario {scenario}")
+        ids = np.sort(rng.choice(group["sim_id"].to_numpy(), per_scenario, replace=False))
+        chosen.append(pd.DataFrame({"scenario": scenario, "sim_id": ids}))
+    return pd.concat(chosen, ignore_index=True)
+
+
+def split_heldout(reference, heldout):
+    """Boolean mask of the reference rows that are held out."""
+    keys = set(zip(heldout["scenario"], heldout["sim_id"]))
+    return np.array([key in keys for key in zip(reference.table["scenario"], reference.table["sim_id"])])
+
+
+def cross_validate_model_choice(train, train_labels, pods, pod_labels, scenarios, tolerances, min_accepted):
+    """Predicted scenario of each pseudo-observed dataset, by rejection, for each tolerance.
+
+    Returns a DataFrame: tolerance, true, predicted, and one probability column per scenario.
+    """
+    counts = {s: int(np.sum(train_labels == s)) for s in scenarios}
+    rows = []
+    for i, target in enumerate(pods):
+        distances = np.sqrt(((train - target) ** 2).sum(axis=1))
+        order = np.argsort(distances, kind="stable")
+        for tolerance in tolerances:
+            n_accepted = math.ceil(tolerance * len(train))
+            if n_accepted < min_accepted:
+                raise AbcError(f"tolerance {tolerance:g} (abc.tolerance_sweep) accepts {n_accepted} of "
+                               f"{len(train)} simulations, fewer than the {min_accepted} needed")
+            probabilities = model_probabilities(train_labels[order[:n_accepted]], scenarios, counts)
+            predicted = max(probabilities, key=probabilities.get)
+            rows.append({"tolerance": tolerance, "true": pod_labels[i], "predicted": predicted, **probabilities})
+    return pd.DataFrame(rows)
+
+
+def confusion_matrix(true, predicted, scenarios):
+    """Counts with true scenarios as rows and predicted as columns."""
+    table = pd.crosstab(pd.Categorical(true, scenarios), pd.Categorical(predicted, scenarios), dropna=False)
+    table.index.name, table.columns.name = "true", "predicted"
+    return table
+
+
+def goodness_of_fit(statistics, target, tolerance, replicates, seed):
+    """R abc's ``gfit``: the mean distance of the accepted simulations to the target, against
+    its distribution when the target is one of the simulations (pseudo-observed, left out).
+
+    Returns (observed statistic, null statistics, p-value = share of null >= observed).
+    """
+    def statistic(reference, point):
+        distances = np.sqrt(((reference - point) ** 2).sum(axis=1))
+        n_accepted = max(math.ceil(tolerance * len(reference)), 1)
+        return np.partition(distances, n_accepted - 1)[:n_accepted].mean()
+
+    observed = statistic(statistics, target)
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(statistics), size=min(replicates, len(statistics)), replace=False)
+    null = np.array([statistic(np.delete(statistics, i, axis=0), statistics[i]) for i in picks])
+    return observed, null, float(np.mean(null >= observed))

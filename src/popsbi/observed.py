@@ -1,0 +1,98 @@
+"""Observed data: a region of a VCF, summarised exactly as the simulations are."""
+
+import logging
+import warnings
+import zlib
+
+import allel
+import numpy as np
+import pandas as pd
+
+from popsbi.errors import DataError
+from popsbi.genotypes import Genotypes
+
+log = logging.getLogger(__name__)
+
+
+def read_popmap(path):
+    """Sample -> population from a two-column, tab-separated file without header."""
+    try:
+        table = pd.read_csv(path, sep="\t", header=None, names=["sample", "population"], dtype=str, comment="#")
+    except (OSError, pd.errors.ParserError) as err:
+        raise DataError(f"cannot read popmap '{path}': {err}") from None
+    if table.isna().any().any():
+        raise DataError(f"popmap '{path}' must have two tab-separated columns: sample, population")
+    duplicated = table["sample"][table["sample"].duplicated()].unique()
+    if len(duplicated):
+        raise DataError(f"popmap '{path}' lists samples more than once: {', '.join(duplicated[:5])}")
+    return dict(zip(table["sample"], table["population"]))
+
+
+def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=False):
+    """Biallelic SNPs of [start, end) (0-based, as the simulated region) of ``contig``.
+
+    ``samples`` maps population -> number of diploid individuals, as in the config;
+    ``popmap`` maps VCF sample -> population, or is None to pool every VCF sample into
+    the config's single population. Where a population has more individuals than
+    needed, a subset is drawn deterministically from ``seed`` and the population's
+    name. Kept: sites with one ALT allele where REF and ALT are single bases and no
+    selected individual has a missing genotype (the others are counted in the log).
+    Positions become 1-based within the region, as in the simulations.
+    """
+    fields = ["samples", "variants/POS", "variants/REF", "variants/ALT", "variants/numalt", "calldata/GT"]
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="tabix not found")
+            callset = allel.read_vcf(str(path), fields=fields, region=f"{contig}:{start + 1}-{end}")
+    except (OSError, EOFError, ValueError, RuntimeError) as err:
+        raise DataError(f"cannot read VCF '{path}': {err}") from None
+    if callset is None:
+        raise DataError(f"VCF '{path}' has no variants in {contig}:{start + 1}-{end} "
+                        "(is the contig named as in the VCF, e.g. '20' or 'chr20'?)")
+    vcf_samples = list(callset["samples"])
+    columns = _select_samples(vcf_samples, samples, popmap, seed, path)
+    gt = callset["calldata/GT"][:, np.concatenate(list(columns.values()))]
+    positions = callset["variants/POS"]
+    if np.any(np.diff(positions) < 0):
+        raise DataError(f"VCF '{path}' is not sorted by position in {contig}")
+    snp = ((callset["variants/numalt"] == 1)
+           & (np.char.str_len(callset["variants/REF"].astype(str)) == 1)
+           & (np.char.str_len(callset["variants/ALT"][:, 0].astype(str)) == 1))
+    complete = (gt >= 0).all(axis=(1, 2))
+    keep = snp & complete
+    keep[1:] &= positions[1:] != positions[:-1]  # one record per position, as in simulations
+    log.info("%s %s:%d-%d: %d records, kept %d biallelic SNPs; dropped %d not biallelic SNPs and %d with "
+             "missing genotypes", path, contig, start + 1, end, len(positions), keep.sum(), (~snp).sum(),
+             (snp & ~complete).sum())
+    haplotypes = gt[keep].reshape(keep.sum(), -1).astype(np.int8)  # individual i -> columns 2i, 2i + 1
+    populations, first = {}, 0
+    for population, individuals in columns.items():
+        populations[population] = np.arange(2 * first, 2 * (first + len(individuals)))
+        first += len(individuals)
+    return Genotypes(haplotypes, (positions[keep] - start).astype(np.int64), populations, end - start, polarised)
+
+
+def _select_samples(vcf_samples, samples, popmap, seed, path):
+    """Population -> VCF column indices of the individuals to use, in config order."""
+    if popmap is None:
+        if len(samples) != 1:
+            raise DataError(f"the config samples {len(samples)} populations; a popmap (observed.popmap) must "
+                            "say which VCF samples belong to which")
+        available = {next(iter(samples)): list(range(len(vcf_samples)))}
+    else:
+        absent = [s for s in popmap if s not in vcf_samples]
+        if absent:
+            raise DataError(f"{len(absent)} popmap sample(s) are not in VCF '{path}': {', '.join(absent[:5])}")
+        index = {name: i for i, name in enumerate(vcf_samples)}
+        available = {}
+        for sample, population in popmap.items():
+            available.setdefault(population, []).append(index[sample])
+    columns = {}
+    for population, n in samples.items():
+        candidates = available.get(population, [])
+        if len(candidates) < n:
+            raise DataError(f"population {population} needs {n} individuals (config samples), "
+                            f"the VCF has {len(candidates)} for it")
+        rng = np.random.default_rng([seed, zlib.crc32(population.encode())])
+        columns[population] = np.sort(rng.choice(candidates, size=n, replace=False))
+    return columns

@@ -1,0 +1,137 @@
+"""ABC against models with known posteriors, simulated with numpy."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from popsbi import abc
+from popsbi.errors import DataError
+from popsbi.priors import Prior
+
+N_DATA = 10  # observations per simulated dataset
+
+
+def normal_mean_reference(n=20_000, seed=0):
+    """theta ~ U(-5, 5); data: N_DATA draws of N(theta, 1); statistics: their mean and a pure-noise one."""
+    rng = np.random.default_rng(seed)
+    theta = rng.uniform(-5, 5, n)
+    means = rng.normal(theta, 1 / np.sqrt(N_DATA))
+    noise = rng.normal(0, 1, n)
+    return pd.DataFrame({"theta": theta}), np.column_stack([means, noise])
+
+
+def test_rejection_and_regression_recover_the_analytic_posterior():
+    parameters, statistics = normal_mean_reference()
+    observed = np.array([1.3, 0.0])
+    # With a flat prior much wider than the likelihood, the posterior is N(mean, 1 / N_DATA).
+    posteriors = abc.parameter_posterior(parameters, {"theta": Prior("uniform", low=-5, high=5)},
+                                         statistics, observed, tolerance=0.05, min_accepted=10,
+                                         regression="loclinear")
+    draws, weights = posteriors["loclinear"]
+    mean = np.average(draws["theta"], weights=weights)
+    variance = np.average((draws["theta"] - mean) ** 2, weights=weights)
+    assert mean == pytest.approx(1.3, abs=0.05)
+    assert variance == pytest.approx(1 / N_DATA, rel=0.25)
+    rejected = posteriors["rejection"][0]["theta"]
+    assert rejected.var() > 1.5 * variance  # the adjustment narrows the rejection posterior
+    table = abc.posterior_table(posteriors)
+    row = table[table["method"] == "loclinear"].iloc[0]
+    assert row["q2.5"] == pytest.approx(1.3 - 1.96 / np.sqrt(N_DATA), abs=0.1)
+    assert row["q97.5"] == pytest.approx(1.3 + 1.96 / np.sqrt(N_DATA), abs=0.1)
+
+
+def test_adjusted_draws_stay_inside_the_prior_bounds():
+    rng = np.random.default_rng(1)
+    theta = rng.uniform(0, 1, 5000)
+    statistics = rng.normal(theta, 0.3)[:, None]
+    posteriors = abc.parameter_posterior(pd.DataFrame({"theta": theta}), {"theta": Prior("uniform", low=0, high=1)},
+                                         statistics, np.array([1.4]), 0.1, 10, "loclinear")
+    adjusted = posteriors["loclinear"][0]["theta"]
+    assert adjusted.between(0, 1, inclusive="neither").all()
+    assert adjusted.mean() > posteriors["rejection"][0]["theta"].mean()  # pulled towards the data, not past 1
+
+
+def test_log_uniform_transform_round_trips():
+    prior = Prior("loguniform", low=10, high=1e5)
+    values = np.array([10.5, 300.0, 99_000.0])
+    assert abc.from_unbounded(abc.to_unbounded(values, prior), prior) == pytest.approx(values)
+
+
+def variance_models(n_per_model=3000, seed=0):
+    """Model 'narrow': data N(0, 1); model 'wide': N(0, 4). Statistics: log sample variance, mean."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for scenario, sd in (("narrow", 1.0), ("wide", 2.0)):
+        data = rng.normal(0, sd, (n_per_model, 20))
+        rows.append(pd.DataFrame({"scenario": scenario, "sim_id": np.arange(n_per_model),
+                                  "log_var": np.log(data.var(axis=1, ddof=1)), "mean": data.mean(axis=1)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_model_choice_gives_the_true_model_and_cross_validation_beats_chance():
+    sumstats = variance_models()
+    reference = abc.prepare_reference(sumstats, ["log_var", "mean"])
+    observed = reference.scaled({"log_var": np.log(4.3), "mean": 0.1})
+    accepted, distances = abc.rejection(reference.statistics, observed, 0.02, 10)
+    counts = {"narrow": 3000, "wide": 3000}
+    probabilities = abc.model_probabilities(reference.scenarios[accepted], ["narrow", "wide"], counts)
+    assert probabilities["wide"] > 0.95
+    weights = abc.epanechnikov_weights(distances[accepted])
+    regression = abc.mnlogistic_probabilities(reference.statistics[accepted], reference.scenarios[accepted],
+                                              weights, observed, ["narrow", "wide"], counts)
+    assert regression["wide"] > 0.95
+
+    heldout = abc.choose_heldout(sumstats, 100, seed=3)
+    is_pod = abc.split_heldout(reference, heldout)
+    cv = abc.cross_validate_model_choice(reference.statistics[~is_pod], reference.scenarios[~is_pod],
+                                         reference.statistics[is_pod], reference.scenarios[is_pod],
+                                         ["narrow", "wide"], [0.01, 0.1], 10)
+    accuracy = (cv["true"] == cv["predicted"]).groupby(cv["tolerance"]).mean()
+    assert (accuracy > 0.85).all()  # chance is 0.5
+    matrix = abc.confusion_matrix(cv["true"], cv["predicted"], ["narrow", "wide"])
+    assert matrix.to_numpy().sum() == 2 * 2 * 100
+
+
+def test_unequal_numbers_of_simulations_are_corrected():
+    labels = np.array(["a"] * 20 + ["b"] * 10)  # accepted: twice as many a, but a was simulated 4x more
+    probabilities = abc.model_probabilities(labels, ["a", "b"], {"a": 4000, "b": 1000})
+    assert probabilities["a"] == pytest.approx(1 / 3)
+
+
+def test_random_forest_chooses_the_true_model_with_high_probability():
+    sumstats = variance_models(1000)
+    reference = abc.prepare_reference(sumstats, ["log_var", "mean"])
+    classifier, error_model, oob_error = abc.random_forest(reference.statistics, reference.scenarios, 100, seed=1)
+    assert oob_error < 0.15
+    chosen, probability, votes = abc.random_forest_choice(classifier, error_model,
+                                                          reference.scaled({"log_var": np.log(4.5), "mean": 0}))
+    assert chosen == "wide" and probability > 0.9 and votes["wide"] > 0.9
+
+
+def test_goodness_of_fit_rejects_data_no_model_produces():
+    sumstats = variance_models(1000)
+    reference = abc.prepare_reference(sumstats, ["log_var", "mean"])
+    narrow = reference.statistics[reference.scenarios == "narrow"]
+    _, _, p_fit = abc.goodness_of_fit(narrow, reference.scaled({"log_var": 0.0, "mean": 0.0}), 0.05, 200, seed=0)
+    _, _, p_misfit = abc.goodness_of_fit(narrow, reference.scaled({"log_var": 0.0, "mean": 3.0}), 0.05, 200, seed=0)
+    assert p_fit > 0.05 and p_misfit < 0.01
+
+
+def test_unusable_statistics_are_dropped_with_a_warning(caplog):
+    sumstats = variance_models(200)
+    sumstats["constant"] = 1.0
+    sumstats["mostly_nan"] = np.where(np.arange(len(sumstats)) % 3 == 0, np.nan, 1.0 + np.arange(len(sumstats)))
+    reference = abc.prepare_reference(sumstats, ["log_var", "mean", "constant", "mostly_nan"])
+    assert reference.names == ["log_var", "mean"]
+    assert "statistic constant dropped: constant or NaN" in caplog.text
+    assert "statistic mostly_nan dropped: NaN in 34% of simulations" in caplog.text
+
+
+def test_observed_data_lacking_a_statistic_is_an_error():
+    with pytest.raises(DataError, match="observed data lack statistics .*: mean"):
+        abc.prepare_reference(variance_models(100), ["log_var", "mean"], observed={"log_var": 1.0})
+
+
+def test_too_small_a_tolerance_says_how_many_were_accepted():
+    with pytest.raises(abc.AbcError, match="tolerance 0.001 accepts 3 of 3000 simulations, fewer than the 10"):
+        abc.rejection(np.zeros((3000, 2)), np.zeros(2), 0.001, 10)
