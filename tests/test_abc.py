@@ -40,6 +40,20 @@ def test_rejection_and_regression_recover_the_analytic_posterior():
     assert row["q97.5"] == pytest.approx(1.3 + 1.96 / np.sqrt(N_DATA), abs=0.1)
 
 
+def test_adjustment_does_not_overfit_few_simulations_with_many_statistics():
+    parameters, statistics = normal_mean_reference(n=2000, seed=5)
+    noise = np.random.default_rng(6).normal(size=(2000, 30))
+    statistics = np.column_stack([statistics[:, :1], noise])
+    posteriors = abc.parameter_posterior(parameters, {"theta": Prior("uniform", low=-5, high=5)}, statistics,
+                                         np.zeros(31), tolerance=0.03, min_accepted=10, regression="loclinear")
+    draws, weights = posteriors["loclinear"]
+    variance = np.average((draws["theta"] - np.average(draws["theta"], weights=weights)) ** 2, weights=weights)
+    # 60 accepted, 31 statistics: least squares would fit the noise and collapse the posterior.
+    assert variance > 0.5 / N_DATA
+    assert variance < 0.5 * posteriors["rejection"][0]["theta"].var()
+    assert np.average(draws["theta"], weights=weights) == pytest.approx(0, abs=0.3)
+
+
 def test_adjusted_draws_stay_inside_the_prior_bounds():
     rng = np.random.default_rng(1)
     theta = rng.uniform(0, 1, 5000)

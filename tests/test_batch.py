@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 import tskit
 import yaml
+from conftest import FEW_SIMULATIONS_ABC
 
 from popsbi.batch import aggregate, load_image_dataset, simulate_batch, write_batch
 from popsbi.config import load_settings
@@ -16,7 +17,7 @@ from popsbi.simulate import genotypes_from_tree_sequence, simulate
 def settings(root, monkeypatch, schema_path):
     monkeypatch.chdir(root)
     config = yaml.safe_load((root / "config" / "examples" / "two_populations.yaml").read_text())
-    config.update(simulations_per_scenario=5, batch_size=3, keep_tree_sequences=True)
+    config.update(simulations_per_scenario=5, batch_size=3, keep_tree_sequences=True, abc=FEW_SIMULATIONS_ABC)
     return load_settings(config, schema_path)
 
 
@@ -66,7 +67,7 @@ def test_aggregate_concatenates_batches_in_order(settings, tmp_path):
 def test_a_rate_with_a_prior_is_drawn_and_used_per_simulation(root, monkeypatch, schema_path):
     monkeypatch.chdir(root)
     config = yaml.safe_load((root / "config" / "examples" / "two_populations.yaml").read_text())
-    config.update(simulations_per_scenario=4, batch_size=4)
+    config.update(simulations_per_scenario=4, batch_size=4, abc=FEW_SIMULATIONS_ABC)
     config["genome"]["mutation_rate"] = {"dist": "uniform", "low": 0.0, "high": 1e-14}
     settings = load_settings(config, schema_path)
     rows = prior_table(settings, "isolation")

@@ -113,3 +113,13 @@ def test_validate_does_not_modify_its_input(example_config, schema_path):
 def test_bad_observed_data_config(example_config, schema_path, observed, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(edit(example_config, ["observed"], observed), schema_path)
+
+
+@pytest.mark.parametrize("abc_config, message", [
+    ({"heldout_per_scenario": 1000}, r"abc.heldout_per_scenario \(1000\) must be smaller than simulations_per_scenario"),
+    ({"tolerance": 0.001}, r"abc.tolerance: tolerance 0.001 accepts 3 of 2850 reference simulations, fewer than"),
+    ({"parameter_tolerance": 0.005}, r"abc.parameter_tolerance: tolerance 0.005 accepts 5 of 950"),
+])
+def test_tolerances_that_accept_too_few_simulations_stop_at_start_up(example_config, schema_path, abc_config, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(edit(example_config, ["abc"], abc_config), schema_path)

@@ -10,10 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import FEW_SIMULATIONS_ABC
 
 pytestmark = pytest.mark.workflow
 
 TINY = {"simulations_per_scenario": 6, "batch_size": 3}
+TINY_ABC = {**FEW_SIMULATIONS_ABC, "heldout_per_scenario": 2, "tolerance_sweep": [0.5, 1.0],
+            "random_forest_trees": 20, "gfit_replicates": 10}
 OUTPUTS = ["sumstats.parquet", "images.npy", "distances.npy", "image_index.parquet"]
 
 
@@ -38,11 +41,13 @@ def job_counts(output):
     return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
 
 
-def tiny_example(directory, **changes):
-    config = yaml.safe_load((directory / "config" / "examples" / "two_populations.yaml").read_text())
+def tiny(directory, config="config/examples/two_populations.yaml", **changes):
+    """A config file with few simulations (and an ABC stage scaled to them); returns its name."""
+    config = yaml.safe_load((directory / config).read_text())
     config.update(TINY, **changes)
+    config["abc"] = {**config.get("abc", {}), **TINY_ABC}
     path = directory / "tiny.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
     return "tiny.yaml"
 
 
@@ -54,7 +59,7 @@ def example_runs(tmp_path_factory):
     runs = []
     for name in ("first", "second"):
         directory = checkout(ROOT, tmp_path_factory.mktemp(name))
-        result = snakemake(directory, "--configfile", tiny_example(directory))
+        result = snakemake(directory, "--configfile", tiny(directory))
         assert result.returncode == 0, result.stderr[-3000:]
         runs.append(directory)
     return runs
@@ -95,31 +100,62 @@ def test_editing_one_scenario_reruns_only_its_jobs(example_runs):
     directory = example_runs[1]
     config = yaml.safe_load((directory / "tiny.yaml").read_text())
     config["scenarios"]["founder"]["priors"]["N_found"]["high"] = 400
-    (directory / "tiny.yaml").write_text(yaml.safe_dump(config))
+    (directory / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     result = snakemake(directory, "--configfile", "tiny.yaml", "--dry-run")
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
-    assert counts == {"draw_priors": 1, "draw_scenario": 1, "simulate_batch": 2, "aggregate": 1,
-                      "plot_sumstats": 1, "all": 1}
+    rerun = {"draw_priors": 1, "draw_scenario": 1, "simulate_batch": 2, "aggregate": 1, "plot_sumstats": 1}
+    abc_stage = {"heldout": 1, "observed_sumstats": 1, "abc_model_choice": 1, "abc_parameters": 3,
+                 "abc_cross_validation": 1}
+    assert counts == {**rerun, **abc_stage, "all": 1}
     assert "results/priors/founder.parquet" in result.stdout
     assert "results/priors/isolation.parquet" not in result.stdout
 
 
 def test_bad_config_stops_before_any_job_with_one_message(root, tmp_path):
     directory = checkout(root, tmp_path)
-    result = snakemake(directory, "--configfile", tiny_example(directory, batch_size=0))
+    result = snakemake(directory, "--configfile", tiny(directory, batch_size=0))
     assert result.returncode != 0
     assert "Invalid configuration: config key batch_size: 0 is less than the minimum of 1" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert not (directory / "results").exists()
 
 
-def test_tiny_default_config_runs_on_the_real_genetic_map(root, tmp_path):
+def test_abc_stage_of_the_example_runs_on_a_pseudo_observed_simulation(example_runs):
+    results = example_runs[0] / "results"
+    observed = pd.read_csv(results / "observed" / "sumstats.tsv", sep="\t")
+    assert observed["source"].iloc[0].startswith("pseudo-observed: simulation")
+    heldout = pd.read_csv(results / "abc" / "heldout.tsv", sep="\t")
+    assert heldout.groupby("scenario").size().to_dict() == {"founder": 2, "isolation": 2, "isolation_migration": 2}
+    choice = pd.read_csv(results / "abc" / "model_choice.tsv", sep="\t")
+    assert list(choice["scenario"]) == ["isolation", "isolation_migration", "founder"]
+    assert choice["rejection"].sum() == pytest.approx(1) and choice["mnlogistic"].sum() == pytest.approx(1)
+    bounds = {"N_A": (1000, 20000), "N_B": (1000, 20000), "N_found": (10, 500), "T_split": (100, 5000)}
+    founder = pd.read_csv(results / "abc" / "parameters" / "founder.tsv", sep="\t")
+    for _, row in founder.iterrows():
+        low, high = bounds[row["parameter"]]
+        assert low <= row["q2.5"] <= row["median"] <= row["q97.5"] <= high
+    accuracy = pd.read_csv(results / "abc" / "cv" / "accuracy.tsv", sep="\t")
+    assert set(accuracy["method"]) == {"rejection", "random_forest"}
+    assert accuracy["accuracy"].between(0, 1).all()
+    predictions = pd.read_csv(results / "abc" / "cv" / "predictions.tsv", sep="\t")
+    assert set(zip(predictions["true"], predictions["sim_id"])) == set(zip(heldout["scenario"], heldout["sim_id"]))
+    for plot in ("distances", "pca", "goodness_of_fit", "cv_confusion", "cv_tolerance", "posterior_founder"):
+        assert (results / "abc" / "plots" / f"{plot}.png").stat().st_size > 10_000
+
+
+def test_tiny_default_config_runs_on_real_data(root, tmp_path):
     directory = checkout(root, tmp_path)
-    result = snakemake(directory, "--config", "simulations_per_scenario=4", "batch_size=2")
+    result = snakemake(directory, "--configfile", tiny(directory, "config/config.yaml"))
     assert result.returncode == 0, result.stderr[-3000:]
     sumstats = pd.read_parquet(directory / "results" / "datasets" / "sumstats.parquet")
-    assert len(sumstats) == 12
+    assert len(sumstats) == 18
     assert (sumstats["segregating_sites_EUR"] > 0).all()
     images = np.load(directory / "results" / "datasets" / "images.npy", mmap_mode="r")
-    assert images.shape == (12, 100, 128)
+    assert images.shape == (18, 100, 128)
+    observed = pd.read_csv(directory / "results" / "observed" / "sumstats.tsv", sep="\t")
+    assert observed["source"].iloc[0].startswith("resources/shapeit4-example/reference.vcf.gz 20:1000001-2000000")
+    # About 7,300 biallelic SNPs in this 1 Mb, a few thousand of them polymorphic among 50 individuals.
+    assert 1000 < observed["segregating_sites_EUR"].iloc[0] < 7600
+    choice = pd.read_csv(directory / "results" / "abc" / "model_choice.tsv", sep="\t")
+    assert choice["rejection"].sum() == pytest.approx(1)

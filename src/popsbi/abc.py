@@ -135,7 +135,9 @@ def mnlogistic_probabilities(statistics, labels, weights, target, scenarios, sim
         probabilities = np.array([1.0 if s == present[0] else 0.0 for s in scenarios])
     else:
         centre = statistics.mean(axis=0)
-        model = LogisticRegression(C=1e4, max_iter=2000)
+        # L2-penalised: accepted simulations are often few for the number of statistics,
+        # and an unpenalised fit then separates them perfectly and gives probabilities of 0 or 1.
+        model = LogisticRegression(C=1.0, max_iter=2000)
         model.fit(statistics - centre, labels, sample_weight=weights)
         fitted = dict(zip(model.classes_, model.predict_proba((target - centre)[None, :])[0]))
         probabilities = np.array([fitted.get(s, 0.0) for s in scenarios])
@@ -163,11 +165,41 @@ def from_unbounded(values, prior):
 
 def local_linear_adjustment(parameters, statistics, target, weights):
     """Beaumont, Zhang and Balding (2002): theta - (s - s_obs) beta, with beta from a weighted
-    least-squares regression of theta on s among accepted simulations."""
-    design = np.column_stack([np.ones(len(statistics)), statistics - target])
-    root = np.sqrt(weights)[:, None]
-    beta, *_ = np.linalg.lstsq(design * root, parameters * root, rcond=None)
-    return parameters - (statistics - target) @ beta[1:]
+    regression of theta on s among the accepted simulations.
+
+    The regression is a ridge regression whose penalty is chosen by generalised
+    cross-validation (Golub, Heath and Wahba 1979), as the ridge adjustment of Blum et al.
+    (2013): with few accepted simulations and many statistics, least squares overfits and
+    pushes adjusted values far outside the accepted ones. With plenty of simulations the
+    chosen penalty is negligible and this is the least-squares adjustment. Residuals are
+    inflated for the degrees of freedom of the fit (negligible with many simulations).
+    """
+    root = np.sqrt(weights / weights.sum())[:, None]
+    offsets = statistics - target
+    # Centre by the weighted means so the intercept is not penalised.
+    x = (offsets - np.average(offsets, axis=0, weights=weights)) * root
+    y = (parameters - np.average(parameters, axis=0, weights=weights)) * root
+    u, singular, vt = np.linalg.svd(x, full_matrices=False)
+    projected = u.T @ y
+    n = len(weights)
+    best = None
+    for penalty in np.logspace(-6, 2, 33) * singular.max() ** 2:
+        shrink = singular**2 / (singular**2 + penalty)
+        residual = y - u @ (shrink[:, None] * projected)
+        score = np.sum(residual**2) / (1 - shrink.sum() / n) ** 2
+        if best is None or score < best[0]:
+            best = (score, shrink)
+    shrink = best[1]
+    beta = vt.T @ ((shrink / np.where(singular > 0, singular, 1))[:, None] * projected)
+    # Residuals of a fit with df degrees of freedom underestimate the spread by n - df out of n:
+    # inflate them (around the fitted value at the target) by sqrt(n / (n - df)), with n the
+    # effective number of accepted simulations under the kernel weights.
+    effective = weights.sum() ** 2 / np.sum(weights**2)
+    degrees = shrink.sum() + 1
+    inflation = np.sqrt(effective / max(effective - degrees, 1.0))
+    adjusted = parameters - offsets @ beta
+    centre = np.average(adjusted, axis=0, weights=weights)
+    return centre + inflation * (adjusted - centre)
 
 
 def weighted_quantiles(values, weights, quantiles):

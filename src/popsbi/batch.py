@@ -12,6 +12,14 @@ from popsbi.simulate import genotypes_from_tree_sequence, simulate
 
 log = logging.getLogger(__name__)
 
+#: Columns of the statistics table that are not statistics (besides parameters).
+NON_STATISTICS = frozenset({"scenario", "sim_id", "seed"})
+
+
+def statistic_columns(sumstats, parameters):
+    """The statistic columns of a statistics table, given all parameter names."""
+    return [c for c in sumstats.columns if c not in NON_STATISTICS and c not in parameters]
+
 
 def simulate_batch(settings, scenario, rows, trees_path=None):
     """Simulate every row of ``rows`` (a slice of the scenario's prior table).

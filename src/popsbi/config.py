@@ -64,6 +64,11 @@ class Settings:
         """Row slice of the prior table that batch ``batch`` simulates."""
         return slice(batch * self.batch_size, min((batch + 1) * self.batch_size, self.simulations_per_scenario))
 
+    @property
+    def parameter_names(self):
+        """Every parameter of every scenario, genome parameters included."""
+        return {name for scenario in self.scenarios for name in self.priors_of(scenario)}
+
     def priors_of(self, scenario):
         """All priors of a scenario's table: the model's, then the genome's."""
         return {**self.scenarios[scenario].priors, **self.genome_priors}
@@ -127,6 +132,7 @@ def load_settings(config, schema_path):
     for name, spec in config["scenarios"].items():
         settings.scenarios[name] = _load_scenario(name, spec, settings)
     _check_observed(settings)
+    _check_abc(settings)
     return settings
 
 
@@ -182,6 +188,24 @@ def _check_observed(settings):
                           "a popmap must say which VCF samples belong to which")
     if observed["popmap"] is not None and not Path(observed["popmap"]).is_file():
         raise ConfigError(f"{key}.popmap: no such file '{observed['popmap']}'")
+
+
+def _check_abc(settings):
+    """The held-out set and every tolerance must leave enough simulations to accept."""
+    config, n = settings.abc, settings.simulations_per_scenario
+    if config["heldout_per_scenario"] >= n:
+        raise ConfigError(f"abc.heldout_per_scenario ({config['heldout_per_scenario']}) must be smaller than "
+                          f"simulations_per_scenario ({n})")
+    per_scenario = n - config["heldout_per_scenario"]
+    checks = [("abc.tolerance", t, per_scenario * len(settings.scenarios))
+              for t in [config["tolerance"], *config["tolerance_sweep"]]]
+    checks.append(("abc.parameter_tolerance", config["parameter_tolerance"], per_scenario))
+    for key, tolerance, available in checks:
+        accepted = math.ceil(tolerance * available)
+        if accepted < config["min_accepted"]:
+            raise ConfigError(f"{key}: tolerance {tolerance:g} accepts {accepted} of {available} reference "
+                              f"simulations, fewer than abc.min_accepted ({config['min_accepted']}); raise the "
+                              "tolerance or simulations_per_scenario")
 
 
 def _check_features(settings):

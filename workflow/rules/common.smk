@@ -24,6 +24,21 @@ def recombination_map_input(wildcards):
     return [spec["path"]] if spec else []
 
 
+def observed_inputs(wildcards):
+    """The VCF (and popmap), or, for a pseudo-observed dataset, the simulations it comes from."""
+    observed = config["observed"]
+    if observed["vcf"] is None:
+        return {"sumstats": "results/datasets/sumstats.parquet", "heldout": "results/abc/heldout.tsv"}
+    return {"vcf": observed["vcf"], **({"popmap": observed["popmap"]} if observed["popmap"] else {})}
+
+
+ABC_INPUTS = {
+    "sumstats": "results/datasets/sumstats.parquet",
+    "heldout": "results/abc/heldout.tsv",
+    "observed": "results/observed/sumstats.tsv",
+}
+
+
 def batch_files(extension):
     return expand(
         "results/simulations/{scenario}/batch_{batch}.{extension}",
@@ -39,4 +54,7 @@ def all_targets():
         "results/datasets/sumstats.parquet",
         "results/datasets/images.npy",
         "results/plots/sumstats.png",
+        "results/abc/model_choice.tsv",
+        expand("results/abc/parameters/{scenario}.tsv", scenario=SCENARIOS),
+        "results/abc/cv/accuracy.tsv",
     ]

@@ -1,0 +1,117 @@
+rule heldout:
+    """Simulations held out of every reference table: the pseudo-observed test set of ABC and CNN."""
+    input:
+        "results/datasets/sumstats.parquet",
+    output:
+        "results/abc/heldout.tsv",
+    log:
+        "logs/heldout.log",
+    params:
+        per_scenario=config["abc"]["heldout_per_scenario"],
+    conda:
+        "../../envs/abc.yaml"
+    resources:
+        runtime=5,
+    script:
+        "../scripts/heldout.py"
+
+
+rule observed_sumstats:
+    """Summary statistics of the observed data, by the code that summarises simulations."""
+    input:
+        unpack(observed_inputs),
+    output:
+        report("results/observed/sumstats.tsv", caption="../report/observed.rst", category="ABC"),
+    log:
+        "logs/observed_sumstats.log",
+    params:
+        observed=config["observed"],
+        features=config["features"],
+    conda:
+        "../../envs/abc.yaml"
+    resources:
+        runtime=10,
+        mem_mb=4000,
+    script:
+        "../scripts/observed_sumstats.py"
+
+
+rule abc_model_choice:
+    """Posterior probabilities of the scenarios for the observed data, and checks of fit."""
+    input:
+        **ABC_INPUTS,
+    output:
+        probabilities=report("results/abc/model_choice.tsv", caption="../report/model_choice.rst", category="ABC"),
+        forest="results/abc/random_forest.tsv",
+        gfit=report("results/abc/goodness_of_fit.tsv", caption="../report/gfit.rst", category="ABC"),
+        distances=report("results/abc/plots/distances.png", caption="../report/distances.rst", category="ABC"),
+        pca=report("results/abc/plots/pca.png", caption="../report/pca.rst", category="ABC"),
+        gfit_plot=report("results/abc/plots/goodness_of_fit.png", caption="../report/gfit.rst", category="ABC"),
+    log:
+        "logs/abc_model_choice.log",
+    params:
+        abc=config["abc"],
+    threads: 2
+    conda:
+        "../../envs/abc.yaml"
+    resources:
+        runtime=15,
+        mem_mb=4000,
+    script:
+        "../scripts/abc_model_choice.py"
+
+
+rule abc_parameters:
+    """Posterior of a scenario's parameters for the observed data."""
+    input:
+        **ABC_INPUTS,
+    output:
+        table=report(
+            "results/abc/parameters/{scenario}.tsv",
+            caption="../report/parameters.rst",
+            category="ABC",
+            labels={"scenario": "{scenario}", "type": "table"},
+        ),
+        plot=report(
+            "results/abc/plots/posterior_{scenario}.png",
+            caption="../report/parameters.rst",
+            category="ABC",
+            labels={"scenario": "{scenario}", "type": "plot"},
+        ),
+    log:
+        "logs/abc_parameters/{scenario}.log",
+    params:
+        abc=config["abc"],
+    conda:
+        "../../envs/abc.yaml"
+    resources:
+        runtime=10,
+        mem_mb=4000,
+    script:
+        "../scripts/abc_parameters.py"
+
+
+rule abc_cross_validation:
+    """Model choice and parameter estimation on the held-out simulations, over a tolerance sweep."""
+    input:
+        sumstats="results/datasets/sumstats.parquet",
+        heldout="results/abc/heldout.tsv",
+    output:
+        predictions="results/abc/cv/predictions.tsv",
+        accuracy=report("results/abc/cv/accuracy.tsv", caption="../report/cv_accuracy.rst", category="ABC"),
+        confusion="results/abc/cv/confusion.tsv",
+        parameters=report("results/abc/cv/parameters.tsv", caption="../report/cv_parameters.rst", category="ABC"),
+        confusion_plot=report("results/abc/plots/cv_confusion.png", caption="../report/cv_confusion.rst", category="ABC"),
+        tolerance_plot=report("results/abc/plots/cv_tolerance.png", caption="../report/cv_accuracy.rst", category="ABC"),
+    log:
+        "logs/abc_cross_validation.log",
+    params:
+        abc=config["abc"],
+    threads: 2
+    conda:
+        "../../envs/abc.yaml"
+    resources:
+        runtime=30,
+        mem_mb=4000,
+    script:
+        "../scripts/abc_cross_validation.py"
