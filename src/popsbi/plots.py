@@ -112,6 +112,7 @@ def plot_posteriors(prior_draws, posteriors, priors, scenario, path):
                     label=method)
         if log_scale:
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel(name)
         ax.set_yticks([])
     axes[0][0].legend(fontsize=7)
