@@ -149,3 +149,23 @@ def test_observed_data_lacking_a_statistic_is_an_error():
 def test_too_small_a_tolerance_says_how_many_were_accepted():
     with pytest.raises(abc.AbcError, match="tolerance 0.001 accepts 3 of 3000 simulations, fewer than the 10"):
         abc.rejection(np.zeros((3000, 2)), np.zeros(2), 0.001, 10)
+
+
+def test_pseudo_observed_data_keep_their_nan_statistics(root, monkeypatch, schema_path):
+    import yaml
+    from conftest import FEW_SIMULATIONS_ABC
+
+    from popsbi.abc_analysis import observed_statistics
+    from popsbi.config import load_settings
+
+    monkeypatch.chdir(root)
+    config = yaml.safe_load((root / "config" / "examples" / "two_populations.yaml").read_text())
+    config.update(simulations_per_scenario=3, abc=FEW_SIMULATIONS_ABC)
+    settings = load_settings(config, schema_path)
+    sumstats = pd.DataFrame({"scenario": ["isolation", "isolation_migration"], "sim_id": [0, 0],
+                             "N_A": [5000.0, 6000.0], "m": [np.nan, 1e-4], "pi_A": [1e-3, np.nan]})
+    heldout = pd.DataFrame({"scenario": ["isolation_migration"], "sim_id": [0]})
+    observed = observed_statistics(settings, sumstats, heldout)
+    assert list(observed.columns) == ["source", "sim_id", "N_A", "m", "pi_A"]
+    assert np.isnan(observed["pi_A"].iloc[0])  # kept, so ABC drops it with a warning rather than failing
+    assert observed["source"].iloc[0].startswith("pseudo-observed: simulation 0 of scenario isolation_migration")

@@ -5,6 +5,7 @@ the pseudo-observed datasets of cross-validation (and the CNN's test set).
 """
 
 import logging
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,8 @@ def observed_statistics(settings, sumstats=None, heldout=None):
         sim_id = heldout.loc[heldout["scenario"] == scenario, "sim_id"].iloc[0]
         row = sumstats[(sumstats["scenario"] == scenario) & (sumstats["sim_id"] == sim_id)]
         source = f"pseudo-observed: simulation {sim_id} of scenario {scenario} (held out), not real data"
-        table = row.dropna(axis=1).drop(columns=["scenario"]).reset_index(drop=True)
+        other_parameters = [c for c in row.columns if c in settings.parameter_names and row[c].isna().all()]
+        table = row.drop(columns=["scenario", *other_parameters]).reset_index(drop=True)
         table.insert(0, "source", source)
         return table
     popmap = read_popmap(observed["popmap"]) if observed["popmap"] else None
@@ -84,7 +86,8 @@ def goodness_of_fit(settings, reference, target):
     for i, scenario in enumerate(settings.scenarios):
         statistics = reference.statistics[reference.scenarios == scenario]
         observed, null, p = abc.goodness_of_fit(statistics, target, settings.abc["tolerance"],
-                                                settings.abc["gfit_replicates"], [settings.seed, i])
+                                                settings.abc["gfit_replicates"],
+                                                [settings.seed, zlib.crc32(b"gfit"), i])
         rows.append({"scenario": scenario, "observed_distance": observed, "null_median": float(np.median(null)),
                      "p_value": p})
         nulls[scenario] = null
