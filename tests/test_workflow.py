@@ -1,55 +1,12 @@
 """The workflow run by Snakemake, as a user runs it, in a copy of the repository."""
 
-import os
-import re
-import shutil
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import FEW_SIMULATIONS_ABC
+from helpers import OUTPUTS, checkout, job_counts, snakemake, tiny
 
 pytestmark = pytest.mark.workflow
-
-TINY = {"simulations_per_scenario": 6, "batch_size": 3}
-TINY_ABC = {**FEW_SIMULATIONS_ABC, "heldout_per_scenario": 2, "tolerance_sweep": [0.5, 1.0],
-            "random_forest_trees": 20, "gfit_replicates": 10}
-OUTPUTS = ["sumstats.parquet", "images.npy", "distances.npy", "image_index.parquet"]
-
-
-def checkout(root, destination):
-    """The parts of the repository a user's clone has, without results."""
-    for part in ("workflow", "config", "src", "profiles", "envs"):
-        shutil.copytree(root / part, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
-    return destination
-
-
-def snakemake(directory, *args):
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
-        cwd=directory, env=env, capture_output=True, text=True, timeout=900,
-    )
-
-
-def job_counts(output):
-    """Jobs per rule from Snakemake's 'Job stats' table."""
-    table = output.split("Job stats:")[1].split("total")[0]
-    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
-
-
-def tiny(directory, config="config/examples/two_populations.yaml", **changes):
-    """A config file with few simulations (and an ABC stage scaled to them); returns its name."""
-    config = yaml.safe_load((directory / config).read_text())
-    config.update(TINY, **changes)
-    config["abc"] = {**config.get("abc", {}), **TINY_ABC}
-    path = directory / "tiny.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return "tiny.yaml"
-
 
 @pytest.fixture(scope="module")
 def example_runs(tmp_path_factory):
