@@ -96,7 +96,7 @@ def test_model_choice_gives_the_true_model_and_cross_validation_beats_chance():
     assert regression["wide"] > 0.95
 
     heldout = abc.choose_heldout(sumstats, 100, seed=3)
-    is_pod = abc.split_heldout(reference, heldout)
+    is_pod = abc.heldout_mask(reference.table, heldout)
     cv = abc.cross_validate_model_choice(reference.statistics[~is_pod], reference.scenarios[~is_pod],
                                          reference.statistics[is_pod], reference.scenarios[is_pod],
                                          ["narrow", "wide"], [0.01, 0.1], 10)

@@ -92,13 +92,24 @@ def mad(values):
     return np.where(scale > 0, scale, np.std(values, axis=0))
 
 
+def distances_to(statistics, target):
+    """Euclidean distance of every row of (scaled) ``statistics`` to ``target``."""
+    return np.sqrt(((statistics - target) ** 2).sum(axis=1))
+
+
+def accepted_count(tolerance, n, min_accepted):
+    """ceil(tolerance * n), the number of simulations a tolerance accepts; too few is an error."""
+    n_accepted = math.ceil(tolerance * n)
+    if n_accepted < min_accepted:
+        raise AbcError(f"tolerance {tolerance:g} accepts {n_accepted} of {n} simulations, fewer than the "
+                       f"{min_accepted} needed (abc.min_accepted): raise the tolerance or simulate more")
+    return n_accepted
+
+
 def rejection(statistics, target, tolerance, min_accepted):
     """Indices of the ceil(tolerance * n) simulations closest to ``target``, and all distances."""
-    distances = np.sqrt(((statistics - target) ** 2).sum(axis=1))
-    n_accepted = math.ceil(tolerance * len(distances))
-    if n_accepted < min_accepted:
-        raise AbcError(f"tolerance {tolerance:g} accepts {n_accepted} of {len(distances)} simulations, fewer "
-                       f"than the {min_accepted} needed (abc.min_accepted): raise the tolerance or simulate more")
+    distances = distances_to(statistics, target)
+    n_accepted = accepted_count(tolerance, len(distances), min_accepted)
     accepted = np.argpartition(distances, n_accepted - 1)[:n_accepted]
     return accepted[np.argsort(distances[accepted], kind="stable")], distances
 
@@ -288,10 +299,10 @@ def choose_heldout(sumstats, per_scenario, seed):
     return pd.concat(chosen, ignore_index=True)
 
 
-def split_heldout(reference, heldout):
-    """Boolean mask of the reference rows that are held out."""
+def heldout_mask(table, heldout):
+    """Boolean mask of the rows of a table with (scenario, sim_id) columns that are held out."""
     keys = set(zip(heldout["scenario"], heldout["sim_id"]))
-    return np.array([key in keys for key in zip(reference.table["scenario"], reference.table["sim_id"])])
+    return np.array([key in keys for key in zip(table["scenario"], table["sim_id"])], dtype=bool)
 
 
 def cross_validate_model_choice(train, train_labels, pods, pod_labels, scenarios, tolerances, min_accepted):
@@ -302,13 +313,9 @@ def cross_validate_model_choice(train, train_labels, pods, pod_labels, scenarios
     counts = {s: int(np.sum(train_labels == s)) for s in scenarios}
     rows = []
     for i, target in enumerate(pods):
-        distances = np.sqrt(((train - target) ** 2).sum(axis=1))
-        order = np.argsort(distances, kind="stable")
+        order = np.argsort(distances_to(train, target), kind="stable")
         for tolerance in tolerances:
-            n_accepted = math.ceil(tolerance * len(train))
-            if n_accepted < min_accepted:
-                raise AbcError(f"tolerance {tolerance:g} (abc.tolerance_sweep) accepts {n_accepted} of "
-                               f"{len(train)} simulations, fewer than the {min_accepted} needed")
+            n_accepted = accepted_count(tolerance, len(train), min_accepted)
             probabilities = model_probabilities(train_labels[order[:n_accepted]], scenarios, counts)
             predicted = max(probabilities, key=probabilities.get)
             rows.append({"tolerance": tolerance, "true": pod_labels[i], "predicted": predicted, **probabilities})
@@ -329,7 +336,7 @@ def goodness_of_fit(statistics, target, tolerance, replicates, seed):
     Returns (observed statistic, null statistics, p-value = share of null >= observed).
     """
     def statistic(reference, point):
-        distances = np.sqrt(((reference - point) ** 2).sum(axis=1))
+        distances = distances_to(reference, point)
         n_accepted = max(math.ceil(tolerance * len(reference)), 1)
         return np.partition(distances, n_accepted - 1)[:n_accepted].mean()
 

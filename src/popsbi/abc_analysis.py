@@ -50,8 +50,7 @@ def observed_statistics(settings, sumstats=None, heldout=None):
 def reference_without_heldout(settings, sumstats, heldout, observed):
     """Scaled reference table (held-out simulations removed) and the scaled observed vector."""
     names = statistic_columns(sumstats, settings.parameter_names)
-    keys = set(zip(heldout["scenario"], heldout["sim_id"]))
-    training = sumstats[[key not in keys for key in zip(sumstats["scenario"], sumstats["sim_id"])]]
+    training = sumstats[~abc.heldout_mask(sumstats, heldout)]
     observed_row = observed.iloc[0]
     reference = abc.prepare_reference(training.reset_index(drop=True), names, observed_row)
     return reference, reference.scaled(observed_row)
@@ -77,7 +76,7 @@ def model_choice(settings, reference, target):
     forest = pd.DataFrame([{"chosen": chosen, "posterior_probability": probability, "oob_error": oob_error}])
     log.info("model choice: %s; random forest: %s (posterior %.3f)",
              table.set_index("scenario")["rejection"].round(3).to_dict(), chosen, probability)
-    return table, forest, accepted, distances, classifier
+    return table, forest, accepted, distances
 
 
 def goodness_of_fit(settings, reference, target):
@@ -112,7 +111,7 @@ def cross_validation(settings, sumstats, heldout):
     """
     names = statistic_columns(sumstats, settings.parameter_names)
     reference = abc.prepare_reference(sumstats, names)
-    is_pod = abc.split_heldout(reference, heldout)
+    is_pod = abc.heldout_mask(reference.table, heldout)
     if is_pod.sum() < len(heldout):
         log.warning("%d held-out simulations have NaN statistics and are not used", len(heldout) - is_pod.sum())
     train, labels = reference.statistics[~is_pod], reference.scenarios[~is_pod]

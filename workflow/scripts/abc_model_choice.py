@@ -10,7 +10,7 @@ with job_logging(snakemake.log[0]):
     observed = pd.read_csv(snakemake.input.observed, sep="\t")
     reference, target = abc_analysis.reference_without_heldout(
         settings, pd.read_parquet(snakemake.input.sumstats), pd.read_csv(snakemake.input.heldout, sep="\t"), observed)
-    probabilities, forest, accepted, distances, _ = abc_analysis.model_choice(settings, reference, target)
+    probabilities, forest, accepted, distances = abc_analysis.model_choice(settings, reference, target)
     probabilities.to_csv(out.probabilities, sep="\t", index=False)
     forest.to_csv(out.forest, sep="\t", index=False)
     gfit, nulls = abc_analysis.goodness_of_fit(settings, reference, target)
