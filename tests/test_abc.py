@@ -155,7 +155,7 @@ def test_pseudo_observed_data_keep_their_nan_statistics(root, monkeypatch, schem
     import yaml
     from conftest import FEW_SIMULATIONS_ABC
 
-    from popsbi.abc_analysis import observed_statistics
+    from popsbi.abc_analysis import observed_features
     from popsbi.config import load_settings
 
     monkeypatch.chdir(root)
@@ -165,7 +165,8 @@ def test_pseudo_observed_data_keep_their_nan_statistics(root, monkeypatch, schem
     sumstats = pd.DataFrame({"scenario": ["isolation", "isolation_migration"], "sim_id": [0, 0],
                              "N_A": [5000.0, 6000.0], "m": [np.nan, 1e-4], "pi_A": [1e-3, np.nan]})
     heldout = pd.DataFrame({"scenario": ["isolation_migration"], "sim_id": [0]})
-    observed = observed_statistics(settings, sumstats, heldout)
+    observed, image, _ = observed_features(settings, sumstats, heldout)
+    assert image is None  # no image dataset given
     assert list(observed.columns) == ["source", "sim_id", "N_A", "m", "pi_A"]
     assert np.isnan(observed["pi_A"].iloc[0])  # kept, so ABC drops it with a warning rather than failing
     assert observed["source"].iloc[0].startswith("pseudo-observed: simulation 0 of scenario isolation_migration")

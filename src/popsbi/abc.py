@@ -171,8 +171,10 @@ def from_unbounded(values, prior):
     low, high = prior.support
     position = 1 / (1 + np.exp(-values))
     if prior.dist == "loguniform":
-        return np.exp(np.log(low) + position * (np.log(high) - np.log(low)))
-    return low + position * (high - low)
+        values = np.exp(np.log(low) + position * (np.log(high) - np.log(low)))
+    else:
+        values = low + position * (high - low)
+    return np.clip(values, low, high)  # exp(log(x)) may round past a bound
 
 
 def local_linear_adjustment(parameters, statistics, target, weights):
@@ -320,6 +322,12 @@ def cross_validate_model_choice(train, train_labels, pods, pod_labels, scenarios
             predicted = max(probabilities, key=probabilities.get)
             rows.append({"tolerance": tolerance, "true": pod_labels[i], "predicted": predicted, **probabilities})
     return pd.DataFrame(rows)
+
+
+def prediction_error(true, estimate):
+    """R abc's cv4abc prediction error: sum of squared errors / (n var(true))."""
+    true, estimate = np.asarray(true, dtype=float), np.asarray(estimate, dtype=float)
+    return float(np.sum((estimate - true) ** 2) / (len(true) * np.var(true)))
 
 
 def confusion_matrix(true, predicted, scenarios):

@@ -1,4 +1,4 @@
-"""The ABC stage of the workflow: observed statistics, model choice, parameters, cross-validation.
+"""The ABC stage of the workflow: observed features, model choice, parameters, cross-validation.
 
 Every analysis uses the reference table without the held-out simulations, which are
 the pseudo-observed datasets of cross-validation (and the CNN's test set).
@@ -14,16 +14,19 @@ from popsbi import abc
 from popsbi.batch import statistic_columns
 from popsbi.errors import DataError
 from popsbi.features import summary_statistics
+from popsbi.images import genotype_image
 from popsbi.observed import read_popmap, read_vcf_region
 
 log = logging.getLogger(__name__)
 
 
-def observed_statistics(settings, sumstats=None, heldout=None):
-    """One-row table: ``source`` (what the data are) and the statistics of the observed data.
+def observed_features(settings, sumstats=None, heldout=None, dataset=None):
+    """What the observed data are, their statistics and their image: (table, image, distances).
 
-    From the VCF region of the config, or, for a pseudo-observed dataset, the first
-    held-out simulation of ``observed.pseudo_observed_scenario`` (with its true parameters).
+    ``table`` has one row: ``source`` (what the data are) and the statistics. The data are
+    the VCF region of the config or, for a pseudo-observed dataset, the first held-out
+    simulation of ``observed.pseudo_observed_scenario`` (with its true parameters), whose
+    image comes from ``dataset`` (images, distances, index) when given.
     """
     observed = settings.observed
     if observed["vcf"] is None:
@@ -34,7 +37,11 @@ def observed_statistics(settings, sumstats=None, heldout=None):
         other_parameters = [c for c in row.columns if c in settings.parameter_names and row[c].isna().all()]
         table = row.drop(columns=["scenario", *other_parameters]).reset_index(drop=True)
         table.insert(0, "source", source)
-        return table
+        if dataset is None:
+            return table, None, None
+        images, distances, index = dataset
+        position = np.flatnonzero((index["scenario"] == scenario).to_numpy() & (index["sim_id"] == sim_id).to_numpy())[0]
+        return table, np.array(images[position]), np.array(distances[position])
     popmap = read_popmap(observed["popmap"]) if observed["popmap"] else None
     genotypes = read_vcf_region(observed["vcf"], observed["contig"], observed["start"], observed["end"],
                                 settings.samples, popmap, settings.seed, settings.polarised)
@@ -44,7 +51,8 @@ def observed_statistics(settings, sumstats=None, heldout=None):
     source = (f"{observed['vcf']} {observed['contig']}:{observed['start'] + 1}-{observed['end']}, "
               + ", ".join(f"{n} individuals of {pop}" for pop, n in settings.samples.items()))
     statistics = summary_statistics(genotypes, settings.features)
-    return pd.DataFrame([{"source": source, **statistics}])
+    image, distances = genotype_image(genotypes, settings.image_snps, settings.sort_rows)
+    return pd.DataFrame([{"source": source, **statistics}]), image, distances
 
 
 def reference_without_heldout(settings, sumstats, heldout, observed):
@@ -139,8 +147,7 @@ def cross_validation(settings, sumstats, heldout):
 
 
 def _cross_validate_parameters(settings, reference, is_pod, scenario):
-    """Prediction error (R abc's cv4abc: sum of squared errors / (n var(true))) and the
-    coverage of 95% intervals of the posterior median, per parameter and method."""
+    """Prediction error and the coverage of 95% intervals of the posterior median, per parameter and method."""
     priors = settings.priors_of(scenario)
     in_scenario = reference.scenarios == scenario
     train = in_scenario & ~is_pod
@@ -160,6 +167,6 @@ def _cross_validate_parameters(settings, reference, is_pod, scenario):
     for (name, method), triples in estimates.items():
         true, median, covered = map(np.array, zip(*triples))
         rows.append({"scenario": scenario, "parameter": name, "method": method, "n": len(true),
-                     "prediction_error": float(np.sum((median - true) ** 2) / (len(true) * np.var(true))),
+                     "prediction_error": abc.prediction_error(true, median),
                      "coverage_95": float(covered.mean())})
     return rows

@@ -16,14 +16,15 @@ rule heldout:
         "../scripts/heldout.py"
 
 
-rule observed_sumstats:
-    """Summary statistics of the observed data, by the code that summarises simulations."""
+rule observed_features:
+    """Summary statistics and image of the observed data, by the code that summarises simulations."""
     input:
         unpack(observed_inputs),
     output:
-        report("results/observed/sumstats.tsv", caption="../report/observed.rst", category="ABC"),
+        sumstats=report("results/observed/sumstats.tsv", caption="../report/observed.rst", category="ABC"),
+        image="results/observed/image.npz",
     log:
-        "logs/observed_sumstats.log",
+        "logs/observed_features.log",
     params:
         observed=config["observed"],
         features=config["features"],
@@ -33,7 +34,7 @@ rule observed_sumstats:
         runtime=10,
         mem_mb=4000,
     script:
-        "../scripts/observed_sumstats.py"
+        "../scripts/observed_features.py"
 
 
 rule abc_model_choice:
