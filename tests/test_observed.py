@@ -78,6 +78,8 @@ def test_only_complete_biallelic_snps_are_kept(tmp_path):
     ([(10, "A", "G", ["0|1", "1|1"])], "1", {"P": 3}, None, "P needs 3 individuals .* the VCF has 2"),
     ([(10, "A", "G", ["0|1", "1|1"])], "1", {"P": 1}, {"s1": "P", "s9": "P"}, "not in VCF .*: s9"),
     ([(10, "A", "G", ["0|1", "1|1"])], "1", {"P": 1, "Q": 1}, None, "a popmap .* must say"),
+    ([(10, "A", "G", ["0|1", "./."]), (20, "A", "G", ["1/1", "0|1"])], "1", {"P": 2}, None,
+     "unphased: 1 genotypes .*first: 1/1"),  # './.' is missing, not unphased
 ])
 def test_bad_vcf_input_is_one_clear_message(tmp_path, records, contig, samples, popmap, message):
     vcf = write_vcf(tmp_path / "bad.vcf", records)

@@ -271,6 +271,10 @@ def random_forest(statistics, labels, trees, seed, threads=1):
     misclassified = (oob_predicted != labels).astype(float)
     error_model = RandomForestRegressor(n_estimators=trees, random_state=seed, n_jobs=threads, min_samples_leaf=5)
     error_model.fit(statistics, misclassified)
+    # Fit in parallel, predict serially: parallel prediction adds the trees' outputs in the
+    # order threads finish, which changes the last bits of probabilities from run to run.
+    classifier.set_params(n_jobs=1)
+    error_model.set_params(n_jobs=1)
     return classifier, error_model, float(misclassified.mean())
 
 

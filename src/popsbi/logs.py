@@ -2,6 +2,7 @@
 
 import logging
 import sys
+import warnings
 from contextlib import contextmanager
 
 from popsbi.errors import PopsbiError
@@ -21,6 +22,8 @@ def job_logging(log_path):
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
     logging.getLogger("msprime").setLevel(logging.WARNING)  # one line per replicate otherwise
+    logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)  # hardware and tips banners
+    warnings.filterwarnings("ignore", message=".*srun.*")  # Lightning's hint inside SLURM jobs
     try:
         yield
     except PopsbiError as err:

@@ -37,7 +37,8 @@ def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=F
     needed, a subset is drawn deterministically from ``seed`` and the population's
     name. Kept: sites with one ALT allele where REF and ALT are single bases and no
     selected individual has a missing genotype (the others are counted in the log).
-    Positions become 1-based within the region, as in the simulations.
+    Positions become 1-based within the region, as in the simulations. Genotypes must be
+    phased ('|'); an unphased VCF is refused with a DataError.
     """
     fields = ["samples", "variants/POS", "variants/REF", "variants/ALT", "variants/numalt", "calldata/GT"]
     try:
@@ -51,7 +52,9 @@ def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=F
                         "(is the contig named as in the VCF, e.g. '20' or 'chr20'?)")
     vcf_samples = list(callset["samples"])
     columns = _select_samples(vcf_samples, samples, popmap, seed, path)
-    gt = callset["calldata/GT"][:, np.concatenate(list(columns.values()))]
+    selected = np.concatenate(list(columns.values()))
+    _check_phased(path, contig, start, end, selected)
+    gt = callset["calldata/GT"][:, selected]
     positions = callset["variants/POS"]
     if np.any(np.diff(positions) < 0):
         raise DataError(f"VCF '{path}' is not sorted by position in {contig}")
@@ -70,6 +73,21 @@ def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=F
         populations[population] = np.arange(2 * first, 2 * (first + len(individuals)))
         first += len(individuals)
     return Genotypes(haplotypes, (positions[keep] - start).astype(np.int64), populations, end - start, polarised)
+
+
+def _check_phased(path, contig, start, end, columns):
+    """Haplotype statistics and images need phased genotypes: refuse '0/1' in the selected columns."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="tabix not found")
+        raw = allel.read_vcf(str(path), fields=["calldata/GT"], types={"calldata/GT": "S8"},
+                             region=f"{contig}:{start + 1}-{end}")["calldata/GT"][:, columns, 0]
+    unphased = (np.char.find(raw, b"/") >= 0) & (raw != b"./.")
+    if unphased.any():
+        site, individual = np.argwhere(unphased)[0]
+        raise DataError(f"VCF '{path}' is unphased: {unphased.sum()} genotypes of the selected individuals in "
+                        f"{contig}:{start + 1}-{end} are written with '/' (first: {raw[site, individual].decode()}); "
+                        "haplotype statistics and images need phased genotypes ('|'): phase the VCF first "
+                        "(e.g. with SHAPEIT or Beagle)")
 
 
 def _select_samples(vcf_samples, samples, popmap, seed, path):

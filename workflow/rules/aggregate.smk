@@ -41,3 +41,25 @@ rule plot_sumstats:
         runtime=5,
     script:
         "../scripts/plot_sumstats.py"
+
+
+rule run_summary:
+    """Settings, size, seeds and software versions of the run."""
+    input:
+        sumstats="results/datasets/sumstats.parquet",
+        heldout="results/abc/heldout.tsv",
+        observed="results/observed/sumstats.tsv",
+    output:
+        run=report("results/summary/run.tsv", caption="../report/run_summary.rst", category="Run summary"),
+        software=report("results/summary/software.tsv", caption="../report/software.rst", category="Run summary"),
+        config=report("results/summary/config.yaml", caption="../report/config.rst", category="Run summary"),
+    log:
+        "logs/run_summary.log",
+    params:
+        config=config,
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        runtime=5,
+    script:
+        "../scripts/run_summary.py"
