@@ -17,3 +17,17 @@ def root():
 @pytest.fixture
 def schema_path():
     return SCHEMA
+
+
+@pytest.fixture(scope="session")
+def example_runs(tmp_path_factory):
+    """The tiny two-population config run twice, in two fresh checkouts (shared by test modules)."""
+    from helpers import checkout, snakemake, tiny
+
+    runs = []
+    for name in ("first", "second"):
+        directory = checkout(ROOT, tmp_path_factory.mktemp(name))
+        result = snakemake(directory, "--configfile", tiny(directory))
+        assert result.returncode == 0, result.stderr[-3000:]
+        runs.append(directory)
+    return runs

@@ -12,6 +12,8 @@ from conftest import FEW_SIMULATIONS_ABC
 TINY = {"simulations_per_scenario": 6, "batch_size": 3}
 TINY_ABC = {**FEW_SIMULATIONS_ABC, "heldout_per_scenario": 2, "tolerance_sweep": [0.5, 1.0],
             "random_forest_trees": 20, "gfit_replicates": 10}
+TINY_CNN = {"max_epochs": 2, "patience": 1, "batch_size": 4, "filters": [4, 8], "learning_curve": [0.5, 1.0]}
+TINY_SWEEPS = {"simulations_per_class": 12, "batch_size": 6, "heldout_per_class": 3}
 OUTPUTS = ["sumstats.parquet", "images.npy", "distances.npy", "image_index.parquet"]
 
 
@@ -39,10 +41,13 @@ def job_counts(output):
 
 
 def tiny(directory, config="config/examples/two_populations.yaml", **changes):
-    """A config file with few simulations (and an ABC stage scaled to them); returns its name."""
+    """A config file with few simulations (and ABC and CNN stages scaled to them); returns its name."""
     config = yaml.safe_load((directory / config).read_text())
     config.update(TINY, **changes)
     config["abc"] = {**config.get("abc", {}), **TINY_ABC}
+    config["cnn"] = {**config.get("cnn", {}), **TINY_CNN}
+    if config.get("sweeps"):
+        config["sweeps"] = {**config["sweeps"], **TINY_SWEEPS}
     path = directory / "tiny.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return "tiny.yaml"

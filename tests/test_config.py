@@ -48,7 +48,7 @@ def edit(config, path, value):
     *parents, last = path
     node = config
     for key in parents:
-        node = node[key]
+        node = node.setdefault(key, {})
     if value is DELETE:
         del node[last]
     else:
@@ -81,6 +81,9 @@ DELETE = object()
     (["genome", "recombination_map"], {"path": "x.gmap", "start": 10, "end": 5},
      r"genome.recombination_map: start \(10\) must be smaller than end \(5\)"),
     (["seed"], "one", "config key seed: 'one' is not of type 'integer'"),
+    (["cnn", "architectures"], ["cnn", "resnet"], r"config key cnn.architectures\[1\]: 'resnet' is not one of"),
+    (["cnn", "dropout"], 1.5, "config key cnn.dropout: 1.5 is greater than the maximum of 0.95"),
+    (["cnn", "learning_curve"], [0, 1], r"config key cnn.learning_curve\[0\]: 0 is less than or equal to the minimum"),
 ])
 def test_bad_config_is_one_message_naming_the_key(example_config, schema_path, path, value, message):
     with pytest.raises(ConfigError, match=message) as error:

@@ -184,3 +184,15 @@ def test_haplotype_r_equals_scikit_allel_rogers_huff_r():
     r = haplotype_r(h)
     i, j = np.triu_indices(30, k=1)
     assert r[i, j] == pytest.approx(allel.rogers_huff_r(h), abs=1e-6)
+
+
+def test_kelly_zns_is_the_mean_r_squared_of_all_pairs():
+    rng = np.random.default_rng(3)
+    h = (rng.random((25, 16)) < 0.4).astype(np.int8)
+    h = h[(h.sum(axis=1) > 0) & (h.sum(axis=1) < 16)]
+    g = Genotypes(h, np.arange(1, len(h) + 1) * 100, {"P": np.arange(16)}, 10_000, polarised=False)
+    zns = summary_statistics(g, FeatureSettings(statistics=("kelly_zns",), ld_max_snps=1000))["kelly_zns_P"]
+    assert zns == pytest.approx(np.mean(allel.rogers_huff_r(h) ** 2), rel=1e-6)
+    # Perfectly linked SNPs (identical columns of alleles) give Z_nS = 1.
+    linked = Genotypes(np.tile(h[:1], (5, 1)), np.arange(1, 6) * 100, {"P": np.arange(16)}, 10_000, False)
+    assert summary_statistics(linked, FeatureSettings(statistics=("kelly_zns",)))["kelly_zns_P"] == pytest.approx(1)

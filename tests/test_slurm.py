@@ -18,7 +18,12 @@ CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
 # Fast status polling for a test; squeue because this cluster has no accounting database
 # (the executor's default, sacct, needs one).
 TEST_OPTIONS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
-                "--seconds-between-status-checks", "2", "--slurm-keep-successful-logs"]
+                "--seconds-between-status-checks", "2", "--slurm-keep-successful-logs",
+                # This node has no GPU and few CPUs: training goes to the GPU partition (here an alias
+                # of the node) but asks for no GPU, and for what the node has. --set-resources on the
+                # command line replaces the profile's, so the partition is repeated.
+                "--set-resources", "cnn_train:gpu=0", "cnn_train:mem_mb=2000", "cnn_train:slurm_partition=gpu",
+                "--set-threads", "cnn_train=1"]
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +64,8 @@ def test_profile_slurm_runs_every_job_through_slurm_with_local_results(cluster, 
         for log in job_logs:
             record = subprocess.run(["scontrol", "show", "job", log.stem], capture_output=True, text=True)
             assert "JobState=COMPLETED" in record.stdout, (rule, record.stdout + record.stderr)
+            partition = "gpu" if rule == "cnn_train" else "main"
+            assert f"Partition={partition} " in record.stdout, (rule, record.stdout)
 
     for name in OUTPUTS:
         assert (remote / "results" / "datasets" / name).read_bytes() == \

@@ -1,5 +1,7 @@
 """The workflow run by Snakemake, as a user runs it, in a copy of the repository."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,19 +10,6 @@ from helpers import OUTPUTS, checkout, job_counts, snakemake, tiny
 
 pytestmark = pytest.mark.workflow
 
-@pytest.fixture(scope="module")
-def example_runs(tmp_path_factory):
-    """The tiny two-population config run twice, in two fresh checkouts."""
-    from conftest import ROOT
-
-    runs = []
-    for name in ("first", "second"):
-        directory = checkout(ROOT, tmp_path_factory.mktemp(name))
-        result = snakemake(directory, "--configfile", tiny(directory))
-        assert result.returncode == 0, result.stderr[-3000:]
-        runs.append(directory)
-    return runs
-
 
 def test_dry_run_of_the_default_config(root, tmp_path):
     result = snakemake(checkout(root, tmp_path), "--dry-run")
@@ -28,6 +17,13 @@ def test_dry_run_of_the_default_config(root, tmp_path):
     counts = job_counts(result.stdout)
     assert counts["simulate_batch"] == 3 * 4  # 3 scenarios x 1000 simulations / 250 per batch
     assert counts["draw_priors"] == 3 and counts["aggregate"] == 1
+    assert counts["cnn_train"] == 2 * 3  # two networks x learning-curve points 10%, 30%, 100%
+    # Training asks for a GPU (the SLURM profile maps it to a GPU partition); nothing else does.
+    for job in result.stdout.split("\n\n"):
+        rule = re.search(r"^\s*(?:local)?rule (\w+):", job, flags=re.M)
+        resources = re.search(r"^\s*resources: (.*)$", job, flags=re.M)
+        if rule and resources:
+            assert ("gpu=1" in resources.group(1)) == (rule.group(1) in ("cnn_train", "sweep_train")), job
 
 
 def test_tiny_example_produces_the_datasets(example_runs):
@@ -47,9 +43,14 @@ def test_tiny_example_produces_the_datasets(example_runs):
     assert (results / "plots" / "sumstats.png").stat().st_size > 10_000
 
 
-def test_same_config_and_seed_give_identical_datasets(example_runs):
-    first, second = (run / "results" / "datasets" for run in example_runs)
+def test_same_config_and_seed_give_identical_datasets_and_tables(example_runs):
+    first, second = (run / "results" for run in example_runs)
     for name in OUTPUTS:
+        assert (first / "datasets" / name).read_bytes() == (second / "datasets" / name).read_bytes(), name
+    tables = sorted(path.relative_to(first) for suffix in ("tsv", "csv", "parquet", "yaml")
+                    for path in first.rglob(f"*.{suffix}"))
+    assert len(tables) > 30
+    for name in tables:  # ABC, networks (trained on the CPU), run summary
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
@@ -62,9 +63,10 @@ def test_editing_one_scenario_reruns_only_its_jobs(example_runs):
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
     rerun = {"draw_priors": 1, "draw_scenario": 1, "simulate_batch": 2, "aggregate": 1, "plot_sumstats": 1}
-    abc_stage = {"heldout": 1, "observed_sumstats": 1, "abc_model_choice": 1, "abc_parameters": 3,
+    abc_stage = {"heldout": 1, "observed_features": 1, "abc_model_choice": 1, "abc_parameters": 3,
                  "abc_cross_validation": 1}
-    assert counts == {**rerun, **abc_stage, "all": 1}
+    cnn_stage = {"cnn_train": 2 * 2, "cnn_evaluate": 2, "cnn_learning_curve": 1, "compare_methods": 1}
+    assert counts == {**rerun, **abc_stage, **cnn_stage, "run_summary": 1, "all": 1}
     assert "results/priors/founder.parquet" in result.stdout
     assert "results/priors/isolation.parquet" not in result.stdout
 
@@ -116,3 +118,51 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path):
     assert 1000 < observed["segregating_sites_EUR"].iloc[0] < 7600
     choice = pd.read_csv(directory / "results" / "abc" / "model_choice.tsv", sep="\t")
     assert choice["rejection"].sum() == pytest.approx(1)
+    # The sweep scan of the whole excerpt, chr20:1-4 Mb, in 100 kb windows every 50 kb.
+    scan = pd.read_csv(directory / "results" / "sweeps" / "scan.tsv", sep="\t", dtype={"contig": str})
+    assert len(scan) == 59 and (scan["contig"] == "20").all()
+    assert scan["start"].iloc[0] == 1_000_000 and scan["end"].iloc[-1] == 4_000_000
+    assert np.allclose(scan[["neutral", "hard", "linked"]].sum(axis=1), 1, atol=1e-5)
+    assert (scan["n_snps"] > 100).all() and (scan["window_pi"] > 0).all()
+    auc = pd.read_csv(directory / "results" / "sweeps" / "auc.tsv", sep="\t")
+    assert auc["auc"].between(0, 1).all() and "CNN P(hard sweep)" in set(auc["method"])
+    assert (directory / "results" / "sweeps" / "scan.png").stat().st_size > 20_000
+    assert "scan: 59/59 windows" in (directory / "logs" / "sweep_scan.log").read_text()
+
+
+def test_cnn_stage_of_the_example_trains_evaluates_and_compares(example_runs):
+    results = example_runs[0] / "results"
+    heldout = pd.read_csv(results / "abc" / "heldout.tsv", sep="\t")
+    scenarios = ["isolation", "isolation_migration", "founder"]
+    for architecture in ("cnn", "exchangeable"):
+        trained = results / "cnn" / architecture / "100pct"
+        assert (trained / "model.ckpt").stat().st_size > 10_000
+        history = pd.read_csv(trained / "metrics.csv")
+        assert {"train_loss", "val_loss", "train_accuracy", "val_accuracy"} <= set(history.columns)
+        predictions = pd.read_csv(trained / "heldout_predictions.tsv", sep="\t")
+        assert set(zip(predictions["true"], predictions["sim_id"])) == set(zip(heldout["scenario"], heldout["sim_id"]))
+        assert np.allclose(predictions[scenarios].sum(axis=1), 1, atol=1e-5)
+        observed = pd.read_csv(results / "cnn" / architecture / "observed.tsv", sep="\t")
+        assert list(observed["scenario"]) == scenarios
+        assert observed["probability"].sum() == pytest.approx(1, abs=1e-5)
+        estimates = pd.read_csv(results / "cnn" / architecture / "observed_parameters.tsv", sep="\t")
+        founder = estimates[estimates["scenario"] == "founder"].set_index("parameter")
+        assert 10 <= founder.loc["N_found", "q2.5"] <= founder.loc["N_found", "median"] <= founder.loc["N_found", "q97.5"] <= 500
+        for plot in ("training_curves", "confusion", "calibration"):
+            assert (results / "cnn" / architecture / f"{plot}.png").stat().st_size > 10_000
+        assert (example_runs[0] / "logs" / "cnn_train" / f"{architecture}_100pct.log").read_text().count("epoch ") >= 1
+    curve = pd.read_csv(results / "cnn" / "learning_curve.tsv", sep="\t")
+    assert sorted(zip(curve["architecture"], curve["percent"])) == [
+        ("cnn", 50), ("cnn", 100), ("exchangeable", 50), ("exchangeable", 100)]
+    comparison = pd.read_csv(results / "comparison" / "accuracy.tsv", sep="\t")
+    assert set(comparison["method"]) == {"ABC rejection (0.5)", "ABC random forest", "CNN cnn", "CNN exchangeable"}
+    assert comparison["accuracy"].between(0, 1).all()
+
+
+def test_every_rule_writes_a_log(example_runs, root):
+    rules = set(re.findall(r"^rule (\w+):", "".join(path.read_text() for path in (root / "workflow" / "rules").glob("*.smk")),
+                           flags=re.M))
+    assert {"simulate_batch", "cnn_train", "run_summary"} <= rules
+    logs = example_runs[0] / "logs"
+    for rule in {r for r in rules if not r.startswith("sweep_")} - {"shapeit4_example"}:  # no VCF, no sweeps
+        assert list(logs.glob(f"{rule}/**/*.log")) or (logs / f"{rule}.log").exists(), rule

@@ -22,6 +22,7 @@ from popsbi import features
 from popsbi.errors import ConfigError, ScenarioError
 from popsbi.priors import Prior, draw_prior_table
 from popsbi.scenarios import ScenarioModel, extant_demes
+from popsbi.sweeps import load_sweep_settings
 
 #: Parameters that the genome section may put a prior on.
 GENOME_PARAMETERS = ("mutation_rate", "recombination_rate")
@@ -55,6 +56,8 @@ class Settings:
     sort_rows: str
     observed: dict
     abc: dict
+    cnn: dict
+    sweeps: object = None  # sweeps.SweepSettings, or None when the stage is off
 
     @property
     def n_batches(self):
@@ -125,6 +128,7 @@ def load_settings(config, schema_path):
         sort_rows=feature_config["image"]["sort_rows"],
         observed=config["observed"],
         abc=config["abc"],
+        cnn=config["cnn"],
     )
     _check_features(settings)
     if settings.recombination_map is not None:
@@ -133,6 +137,8 @@ def load_settings(config, schema_path):
         settings.scenarios[name] = _load_scenario(name, spec, settings)
     _check_observed(settings)
     _check_abc(settings)
+    if config["sweeps"] is not None:
+        settings.sweeps = load_sweep_settings(config["sweeps"], settings.samples, settings.seed)
     return settings
 
 

@@ -16,7 +16,7 @@ import numpy as np
 #: Statistics computed within each population.
 PER_POPULATION = (
     "segregating_sites", "pi", "theta_w", "tajimas_d", "theta_h", "fay_wu_h",
-    "haplotype_count", "haplotype_diversity", "garud_h", "sfs", "ld",
+    "haplotype_count", "haplotype_diversity", "garud_h", "sfs", "ld", "kelly_zns",
 )
 #: Statistics computed for each pair of populations.
 BETWEEN_POPULATIONS = ("dxy", "fst_hudson", "joint_sfs")
@@ -84,6 +84,8 @@ def summary_statistics(genotypes, settings):
             out.update(_binned_sfs(ac, segregating, g.polarised, settings.sfs_bins, pop))
         if "ld" in wanted:
             out.update(_ld_decay(g, pop, ac, settings))
+        if "kelly_zns" in wanted:
+            out[f"kelly_zns_{pop}"] = _kelly_zns(g, pop, segregating, settings)
     for (pop1, ac1), (pop2, ac2) in itertools.combinations(counts.items(), 2):
         pair = f"{pop1}_{pop2}"
         if "dxy" in wanted:
@@ -236,6 +238,17 @@ def _ld_decay(g, pop, ac, settings):
         pairs = np.bincount(which[inside], minlength=len(means))
         means = np.divide(sums, pairs, out=means, where=pairs > 0)
     return {f"ld_r2_{pop}_{k}": m for k, m in enumerate(means)}
+
+
+def _kelly_zns(g, pop, segregating, settings):
+    """Kelly's (1997) Z_nS: mean r^2 over all pairs of the central ``ld_max_snps`` SNPs segregating
+    in the population (NaN with fewer than two)."""
+    sites = _central(np.flatnonzero(segregating), settings.ld_max_snps)
+    if len(sites) < 2:
+        return np.nan
+    r = haplotype_r(g.haplotypes[np.ix_(sites, g.populations[pop])])
+    i, j = np.triu_indices(len(sites), k=1)
+    return float(np.mean(r[i, j] ** 2))
 
 
 def haplotype_r(h):

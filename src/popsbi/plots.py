@@ -1,4 +1,4 @@
-"""Figures of the simulated datasets."""
+"""Figures of the datasets, the ABC and the networks."""
 
 import math
 
@@ -153,5 +153,119 @@ def plot_tolerance_sweep(accuracy, path):
     ax.set_ylabel("held-out accuracy")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_training_curves(history, path, title):
+    """Loss and accuracy per epoch, training and validation, with the epoch of the kept model."""
+    best = history.loc[history["val_loss"].idxmin(), "epoch"] + 1
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
+    for ax, metric in zip(axes, ("loss", "accuracy")):
+        for stage, label in (("train", "training"), ("val", "validation")):
+            ax.plot(history["epoch"] + 1, history[f"{stage}_{metric}"], marker="o", markersize=3, label=label)
+        ax.axvline(best, color="grey", linestyle=":", label=f"kept (epoch {best})")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+    axes[1].set_ylim(0, 1)
+    axes[1].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_calibration(true, probabilities, path, title, bins=10):
+    """Reliability diagram: the frequency of the scenario among held-out datasets against the
+    probability the classifier gave it (all scenarios pooled, one-vs-rest), with counts."""
+    scenarios = list(probabilities.columns)
+    predicted = probabilities.to_numpy().ravel()
+    observed = (np.asarray(true)[:, None] == np.asarray(scenarios)[None, :]).ravel()
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(predicted, edges) - 1, 0, bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    mean_predicted = np.bincount(which, predicted, bins) / np.maximum(counts, 1)
+    frequency = np.bincount(which, observed, bins) / np.maximum(counts, 1)
+    used = counts > 0
+    fig, (ax, hist) = plt.subplots(2, 1, figsize=(4.5, 5), height_ratios=(3, 1), sharex=True, layout="constrained")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfectly calibrated")
+    ax.plot(mean_predicted[used], frequency[used], marker="o", label="classifier")
+    ax.set_ylabel("observed frequency")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    hist.bar(edges[:-1], counts, width=1 / bins, align="edge", color="lightgrey", edgecolor="grey")
+    hist.set_xlabel("predicted probability of a scenario")
+    hist.set_ylabel("count")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_learning_curve(curve, path):
+    """Held-out accuracy against the training simulations per scenario, one line per network."""
+    fig, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
+    for architecture, group in curve.groupby("architecture", sort=False):
+        ax.plot(group["training_per_scenario"], group["accuracy"], marker="o", label=architecture)
+    ax.set_xscale("log")
+    sizes = sorted(set(curve["training_per_scenario"]))
+    ax.set_xticks(sizes, [f"{size:g}" for size in sizes], minor=False)
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_xlabel("training simulations per scenario")
+    ax.set_ylabel("held-out accuracy")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_method_comparison(accuracy, path):
+    """Held-out accuracy per scenario and overall, one bar per method."""
+    methods = list(dict.fromkeys(accuracy["method"]))
+    groups = list(dict.fromkeys(accuracy["scenario"]))
+    width = 0.8 / len(methods)
+    fig, ax = plt.subplots(figsize=(1.6 * len(groups) + 2, 3.8), layout="constrained")
+    for i, method in enumerate(methods):
+        rows = accuracy[accuracy["method"] == method].set_index("scenario").reindex(groups)
+        ax.bar(np.arange(len(groups)) + (i - (len(methods) - 1) / 2) * width, rows["accuracy"], width,
+               label=method)
+    ax.set_xticks(range(len(groups)), groups, rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel("held-out accuracy")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_roc(curves, areas, path):
+    """ROC curves of sweep against neutral windows, one per method, with their AUC."""
+    fig, ax = plt.subplots(figsize=(5, 4.2), layout="constrained")
+    auc = areas.set_index("method")["auc"]
+    for method, curve in curves.groupby("method", sort=False):
+        ax.plot(curve["false_positive_rate"], curve["true_positive_rate"], label=f"{method}: AUC {auc[method]:.2f}",
+                linewidth=2.2 if method.startswith("CNN") else 1.2)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+    ax.set_xlabel("false-positive rate (neutral windows)")
+    ax.set_ylabel("true-positive rate (hard sweeps)")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_scan(scan, calls, threshold, neutral_call_rate, contig, path):
+    """Probability of a hard sweep and classical statistics along the chromosome, called regions shaded."""
+    middle = (scan["start"] + scan["end"]) / 2 / 1e6
+    panels = [("hard", "P(hard sweep)"), ("window_pi", "π per bp"), ("window_tajimas_d", "Tajima's D"),
+              ("window_h12", "H12")]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 7), sharex=True, layout="constrained")
+    for ax, (column, label) in zip(axes, panels):
+        ax.plot(middle, scan[column], marker="o", markersize=3, linewidth=1)
+        ax.set_ylabel(label)
+        for _, region in calls.iterrows():
+            ax.axvspan(region["start"] / 1e6, region["end"] / 1e6, color="tab:red", alpha=0.15)
+    rate = "" if neutral_call_rate is None else f"; {neutral_call_rate:.1%} of neutral simulated windows pass it"
+    axes[0].axhline(threshold, color="tab:red", linestyle="--", linewidth=1, label=f"call threshold {threshold:g}{rate}")
+    axes[0].set_ylim(0, 1)
+    axes[0].legend(fontsize=8, loc="upper right")
+    axes[-1].set_xlabel(f"position on {contig} (Mb, window centres)")
     fig.savefig(path, dpi=110)
     plt.close(fig)

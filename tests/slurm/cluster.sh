@@ -68,6 +68,8 @@ SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=main Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+# Stands for a GPU partition (this node has no GPU): the profile sends training jobs here.
+PartitionName=gpu Nodes=localhost MaxTime=INFINITE State=UP
 CONF
     slurmctld -i
     slurmd -N localhost

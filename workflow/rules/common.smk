@@ -28,9 +28,15 @@ def observed_inputs(wildcards):
     """The VCF (and popmap), or, for a pseudo-observed dataset, the simulations it comes from."""
     observed = config["observed"]
     if observed["vcf"] is None:
-        return {"sumstats": "results/datasets/sumstats.parquet", "heldout": "results/abc/heldout.tsv"}
+        return {"sumstats": "results/datasets/sumstats.parquet", "heldout": "results/abc/heldout.tsv", **IMAGE_DATASET}
     return {"vcf": observed["vcf"], **({"popmap": observed["popmap"]} if observed["popmap"] else {})}
 
+
+IMAGE_DATASET = {
+    "images": "results/datasets/images.npy",
+    "distances": "results/datasets/distances.npy",
+    "index": "results/datasets/image_index.parquet",
+}
 
 ABC_INPUTS = {
     "sumstats": "results/datasets/sumstats.parquet",
@@ -49,7 +55,8 @@ def batch_files(extension):
 
 
 def all_targets():
-    return [
+    sweeps = ["results/sweeps/scan.tsv", "results/sweeps/auc.tsv"] if config["sweeps"] is not None else []
+    return sweeps + [
         expand("results/scenarios/{scenario}.png", scenario=SCENARIOS),
         "results/datasets/sumstats.parquet",
         "results/datasets/images.npy",
@@ -57,4 +64,8 @@ def all_targets():
         "results/abc/model_choice.tsv",
         expand("results/abc/parameters/{scenario}.tsv", scenario=SCENARIOS),
         "results/abc/cv/accuracy.tsv",
+        expand("results/cnn/{architecture}/observed.tsv", architecture=config["cnn"]["architectures"]),
+        "results/cnn/learning_curve.tsv",
+        "results/comparison/accuracy.tsv",
+        "results/summary/run.tsv",
     ]

@@ -1,0 +1,169 @@
+"""The sweep stage: what msprime cannot model is refused, sweeps look like sweeps, and a scan finds
+a planted sweep."""
+
+import copy
+
+import msprime
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT
+
+from popsbi import ConfigError, cnn, cnn_analysis, sweeps
+from popsbi.config import load_settings
+from popsbi.observed import read_vcf_region
+
+SWEEPS = {
+    "model": "config/scenarios/constant.yaml", "parameters": {"N": 2000}, "population": "EUR", "individuals": 10,
+    "window": 50_000, "step": 25_000, "mutation_rate": 5e-8, "recombination_rate": 1e-8,
+    "classes": ["neutral", "hard"], "simulations_per_class": 80, "batch_size": 80, "heldout_per_class": 20,
+    "priors": {"s": {"dist": "loguniform", "low": 0.02, "high": 0.1},
+               "time_since_fixation": {"dist": "uniform", "low": 0, "high": 100}},
+    "image_snps": 32, "min_snps": 10,
+    "scan": {"vcf": "chromosome.vcf", "contig": "1", "start": 0, "end": 600_000},
+}
+CNN = {"filters": [8, 16], "max_epochs": 12, "patience": 4, "batch_size": 16, "learning_rate": 3e-3,
+       "dropout": 0.2}
+
+
+def settings_with(root, sweeps_config, cnn_config=None):
+    config = yaml.safe_load((root / "config" / "examples" / "two_populations.yaml").read_text())
+    config["sweeps"] = sweeps_config
+    config["cnn"] = cnn_config or {}
+    return load_settings(config, root / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def edited(path, value):
+    config = copy.deepcopy(SWEEPS)
+    node = config
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return config
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (["classes"], ["neutral", "soft"], r"sweeps.classes: soft sweeps .*msprime issue 1762"),
+    (["start_frequency"], 0.1, r"sweeps.start_frequency: only hard sweeps .*msprime issue 1762"),
+    (["model"], "config/scenarios/bottleneck.yaml", "sweeps.parameters: give a value for N_anc, N_bot, T_end, T_start"),
+    (["population"], "YRI", "sweeps.population: 'YRI' is not a deme"),
+    (["classes"], ["neutral", "linked"], "sweeps.priors: no prior for linked_distance"),
+    (["heldout_per_class"], 80, r"sweeps.heldout_per_class \(80\) must be smaller"),
+])
+def test_sweep_configs_msprime_cannot_simulate_are_refused(root, monkeypatch, path, value, message):
+    monkeypatch.chdir(root)
+    with pytest.raises(ConfigError, match=message):
+        settings_with(root, edited(path, value))
+
+
+def test_a_size_change_during_sweeps_is_refused(root, monkeypatch):
+    monkeypatch.chdir(root)
+    config = edited(["model"], "config/scenarios/bottleneck.yaml")
+    config["parameters"] = {"N_anc": 10_000, "N_bot": 500, "T_start": 800, "T_end": 300}
+    with pytest.raises(ConfigError, match="sweeps.model: the size of EUR changes less than .* generations ago"):
+        settings_with(root, config)
+    config["parameters"] = {"N_anc": 10_000, "N_bot": 500, "T_start": 90_000, "T_end": 80_000}
+    assert settings_with(root, config).sweeps.population_size == 10_000  # constant over any sweep
+
+
+def test_hard_sweeps_remove_diversity_at_the_window_centre(root, monkeypatch):
+    monkeypatch.chdir(root)
+    settings = settings_with(root, SWEEPS).sweeps
+    tables = {cls: sweeps.simulate_batch(settings, cls, sweeps.draw_class_table(settings, cls).iloc[:30])[0]
+              for cls in ("neutral", "hard")}
+    centre = f"pi_w{settings.raw['subwindows'] // 2:02d}"
+    # Expected neutral pi = 4 N mu = 4e-4 per bp; a sweep fixed < 100 generations ago leaves little.
+    assert tables["neutral"]["window_pi"].mean() == pytest.approx(4 * 2000 * 5e-8, rel=0.2)
+    assert tables["hard"][centre].mean() < 0.25 * tables["neutral"][centre].mean()
+    assert tables["hard"]["window_tajimas_d"].mean() < tables["neutral"]["window_tajimas_d"].mean() - 0.5
+    assert tables["hard"]["s"].between(0.02, 0.1).all()
+
+
+def test_missing_data_injection_drops_sites_as_the_scan_does(root, monkeypatch):
+    monkeypatch.chdir(root)
+    complete = settings_with(root, SWEEPS).sweeps
+    missing = settings_with(root, edited(["missing_rate"], 0.02)).sweeps
+    row = sweeps.draw_class_table(complete, "neutral").iloc[0]
+    full, thinned = (sweeps.simulate_window(s, "neutral", row) for s in (complete, missing))
+    assert set(thinned.positions) < set(full.positions)
+    # Each site survives with probability (1 - 0.02) ** 10 individuals, about 0.82.
+    assert len(thinned.positions) / len(full.positions) == pytest.approx(0.98 ** 10, abs=0.1)
+
+
+def test_overlapping_called_windows_merge_into_one_region():
+    scan = pd.DataFrame({"start": [0, 50, 100, 300], "end": [100, 150, 200, 400], "hard": [0.95, 0.5, 0.97, 0.99]})
+    bed = sweeps.called_regions(scan, "2", 0.9)
+    assert bed.values.tolist() == [["2", 0, 200, "sweep", 970], ["2", 300, 400, "sweep", 990]]
+
+
+@pytest.fixture(scope="module")
+def trained_classifier(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)  # config paths are relative to the repository root
+        settings = settings_with(ROOT, SWEEPS, CNN)
+    out = tmp_path_factory.mktemp("sweeps")
+    tables, images, distances = [], [], []
+    for cls in settings.sweeps.classes:
+        table, image, spacing = sweeps.simulate_batch(settings.sweeps, cls, sweeps.draw_class_table(settings.sweeps, cls))
+        tables.append(table)
+        images.append(image)
+        distances.append(spacing)
+    table = pd.concat(tables, ignore_index=True)
+    paths = {"images": out / "images.npy", "distances": out / "distances.npy", "index": out / "index.parquet"}
+    np.save(paths["images"], np.concatenate(images))
+    np.save(paths["distances"], np.concatenate(distances))
+    table[["scenario", "sim_id"]].to_parquet(paths["index"])
+    heldout = table.groupby("scenario").head(20)[["scenario", "sim_id"]]
+    model, data = cnn_analysis.train(sweeps.classifier_settings(settings), "cnn", paths, heldout, None, 1.0,
+                                     str(out / "model.ckpt"), threads=2)
+    return settings, model, cnn.heldout_predictions(model, data), table
+
+
+def test_sweep_classifier_beats_chance_on_heldout_windows(trained_classifier):
+    _, _, predictions, table = trained_classifier
+    curves, areas = sweeps.roc_table(predictions, table)
+    auc = areas.set_index("method")["auc"]
+    assert auc["CNN P(hard sweep)"] > 0.85
+    assert auc["-pi (window)"] > 0.85  # a sweep fixed < 100 generations ago removes diversity
+    rates = sweeps.call_rates(predictions, 0.5).set_index("class")["called_share"]
+    assert rates["neutral"] < 0.3 < rates["hard"]
+
+
+def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, tmp_path):
+    settings, model, _, _ = trained_classifier
+    sweep = msprime.SweepGenicSelection(position=300_000, start_frequency=1 / 4000, end_frequency=1 - 1 / 4000,
+                                        s=0.05, dt=1e-6)
+    ts = msprime.sim_ancestry(10, population_size=2000, sequence_length=600_000, recombination_rate=1e-8,
+                              model=[msprime.StandardCoalescent(duration=20), sweep, msprime.StandardCoalescent()],
+                              random_seed=5)
+    ts = msprime.sim_mutations(ts, rate=5e-8, model=msprime.BinaryMutationModel(), random_seed=5)
+    vcf = tmp_path / "chromosome.vcf"
+    with open(vcf, "w") as handle:
+        ts.write_vcf(handle, contig_id="1", position_transform=lambda x: np.asarray(x) + 1)
+    genotypes = read_vcf_region(vcf, "1", 0, 600_000, {"EUR": 10}, None, seed=1)
+    region = {"contig": "1", "start": 0, "end": 600_000}
+    scan = cnn_analysis.sweep_scan(model, genotypes, settings.sweeps, region)
+    assert len(scan) == (600_000 - 50_000) // 25_000 + 1
+    top = scan.sort_values("hard", ascending=False).head(3)
+    assert ((top["start"] < 300_000) & (top["end"] > 300_000)).any(), scan[["start", "hard", "window_pi"]]
+    assert scan.loc[(scan["start"] >= 400_000), "hard"].max() < top["hard"].min()
+
+
+def test_scan_skips_windows_without_enough_snps_and_refuses_a_region_without_any(root, monkeypatch):
+    from popsbi.errors import DataError
+    from popsbi.genotypes import Genotypes
+
+    monkeypatch.chdir(root)
+    settings = settings_with(root, SWEEPS).sweeps
+    rng = np.random.default_rng(0)
+    positions = np.sort(rng.choice(np.arange(1, 50_001), 60, replace=False))  # SNPs in the first 50 kb only
+    haplotypes = (rng.random((60, 20)) < 0.3).astype(np.int8)
+    g = Genotypes(haplotypes, positions, {"EUR": np.arange(20)}, 150_000, polarised=False)
+    table, images, _ = sweeps.scan_windows(g, settings, 1_000)
+    assert table["start"].tolist() == [1_000, 26_000, 51_000, 76_000, 101_000]
+    assert table["skipped"].tolist() == ["", "", "fewer than 10 SNPs", "fewer than 10 SNPs", "fewer than 10 SNPs"]
+    assert len(images) == 2
+    empty = Genotypes(haplotypes[:0], positions[:0], {"EUR": np.arange(20)}, 150_000, polarised=False)
+    with pytest.raises(DataError, match="no window of the scanned region has at least 10 SNPs"):
+        sweeps.scan_windows(empty, settings, 0)

@@ -1,0 +1,152 @@
+SWEEPS = config["sweeps"]
+SWEEP_CLASSES = SWEEPS["classes"]
+SWEEP_BATCHES = range(SETTINGS.sweeps.n_batches)
+SWEEP_DATASET = {
+    "images": "results/sweeps/datasets/images.npy",
+    "distances": "results/sweeps/datasets/distances.npy",
+    "index": "results/sweeps/datasets/image_index.parquet",
+}
+# What the simulations depend on (not the scan, the threshold or the classifier).
+SWEEP_SIMULATION_CONFIG = {
+    key: value for key, value in SWEEPS.items() if key not in ("scan", "threshold", "min_snps", "step", "architecture")
+}
+
+
+wildcard_constraints:
+    sweep_class="|".join(SWEEP_CLASSES),
+
+
+rule sweep_simulate:
+    """One batch of windows of one class (neutral, hard sweep, linked sweep) and their features."""
+    output:
+        table="results/sweeps/simulations/{sweep_class}/batch_{batch}.parquet",
+        images="results/sweeps/simulations/{sweep_class}/batch_{batch}.npz",
+    log:
+        "logs/sweep_simulate/{sweep_class}/batch_{batch}.log",
+    params:
+        sweeps=SWEEP_SIMULATION_CONFIG,
+        seed=config["seed"],
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        runtime=lambda wildcards, attempt: attempt * max(10, SWEEPS["batch_size"] // 20),
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+    script:
+        "../scripts/sweep_simulate.py"
+
+
+rule sweep_aggregate:
+    """One statistics table and one image dataset of the simulated windows."""
+    input:
+        sumstats=expand("results/sweeps/simulations/{sweep_class}/batch_{batch}.parquet",
+                        sweep_class=SWEEP_CLASSES, batch=SWEEP_BATCHES),
+        images=expand("results/sweeps/simulations/{sweep_class}/batch_{batch}.npz",
+                      sweep_class=SWEEP_CLASSES, batch=SWEEP_BATCHES),
+    output:
+        sumstats="results/sweeps/datasets/sumstats.parquet",
+        **SWEEP_DATASET,
+    log:
+        "logs/sweep_aggregate.log",
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        runtime=10,
+        mem_mb=2000,
+    script:
+        "../scripts/aggregate.py"
+
+
+rule sweep_heldout:
+    """Windows held out of training: the test set of the classifier and of the single statistics."""
+    input:
+        "results/sweeps/datasets/sumstats.parquet",
+    output:
+        "results/sweeps/heldout.tsv",
+    log:
+        "logs/sweep_heldout.log",
+    params:
+        per_scenario=SWEEPS["heldout_per_class"],
+    conda:
+        "../../envs/abc.yaml"
+    resources:
+        runtime=5,
+    script:
+        "../scripts/heldout.py"
+
+
+rule sweep_train:
+    """The sweep classifier (on a GPU when the job has one)."""
+    input:
+        **SWEEP_DATASET,
+        heldout="results/sweeps/heldout.tsv",
+    output:
+        checkpoint="results/sweeps/cnn/model.ckpt",
+        metrics="results/sweeps/cnn/metrics.csv",
+        heldout="results/sweeps/cnn/heldout_predictions.tsv",
+    log:
+        "logs/sweep_train.log",
+    params:
+        hyperparameters=TRAINING_HYPERPARAMETERS,
+        architecture=SWEEPS["architecture"],
+    threads: 4
+    conda:
+        "../../envs/cnn.yaml"
+    resources:
+        runtime=lambda wildcards, attempt: 60 * attempt,
+        mem_mb=8000,
+        gpu=1,
+    script:
+        "../scripts/sweep_train.py"
+
+
+rule sweep_evaluate:
+    """Held-out accuracy, confusion, ROC of the network against single statistics, false positives."""
+    input:
+        sumstats="results/sweeps/datasets/sumstats.parquet",
+        heldout="results/sweeps/cnn/heldout_predictions.tsv",
+        metrics="results/sweeps/cnn/metrics.csv",
+    output:
+        roc="results/sweeps/roc.tsv",
+        auc=report("results/sweeps/auc.tsv", caption="../report/sweep_roc.rst", category="Sweeps"),
+        calls=report("results/sweeps/call_rates.tsv", caption="../report/sweep_call_rates.rst", category="Sweeps"),
+        roc_plot=report("results/sweeps/roc.png", caption="../report/sweep_roc.rst", category="Sweeps"),
+        confusion=report("results/sweeps/confusion.png", caption="../report/sweep_confusion.rst", category="Sweeps"),
+        curves=report("results/sweeps/training_curves.png", caption="../report/cnn_curves.rst", category="Sweeps"),
+    log:
+        "logs/sweep_evaluate.log",
+    params:
+        threshold=SWEEPS["threshold"],
+    conda:
+        "../../envs/cnn.yaml"
+    resources:
+        runtime=10,
+    script:
+        "../scripts/sweep_evaluate.py"
+
+
+def sweep_scan_inputs(wildcards):
+    scan = SWEEPS["scan"]
+    return {"checkpoint": "results/sweeps/cnn/model.ckpt", "calls": "results/sweeps/call_rates.tsv",
+            "vcf": scan["vcf"], **({"popmap": scan["popmap"]} if scan["popmap"] else {})}
+
+
+rule sweep_scan:
+    """The VCF region in windows: sweep probabilities, statistics, called regions and a plot."""
+    input:
+        unpack(sweep_scan_inputs),
+    output:
+        table=report("results/sweeps/scan.tsv", caption="../report/sweep_scan.rst", category="Sweeps"),
+        bed="results/sweeps/calls.bed",
+        plot=report("results/sweeps/scan.png", caption="../report/sweep_scan.rst", category="Sweeps"),
+    log:
+        "logs/sweep_scan.log",
+    params:
+        scan=SWEEPS["scan"],
+        threshold=SWEEPS["threshold"],
+    conda:
+        "../../envs/cnn.yaml"
+    resources:
+        runtime=30,
+        mem_mb=4000,
+    script:
+        "../scripts/sweep_scan.py"
