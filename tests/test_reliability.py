@@ -59,11 +59,18 @@ def _bad_vcf_run(directory, break_vcf):
     return snakemake(directory, "results/observed/sumstats.tsv", "--configfile", "bad.yaml")
 
 
-def _demo_vcf(root):
-    path = root / "resources" / "shapeit4-example" / "reference.vcf.gz"
-    if not path.exists():
-        pytest.skip("the demo VCF is fetched by `make run` (rule shapeit4_example)")
-    return path
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory):
+    """The demo VCF and map: the repository's if `make run` fetched them, else fetched by the rule."""
+    from conftest import ROOT
+
+    resources = ROOT / "resources" / "shapeit4-example"
+    if not (resources / "reference.vcf.gz").exists():
+        directory = checkout(ROOT, tmp_path_factory.mktemp("demo"))
+        fetched = snakemake(directory, "resources/shapeit4-example/reference.vcf.gz")
+        assert fetched.returncode == 0, fetched.stderr[-3000:]
+        resources = directory / "resources" / "shapeit4-example"
+    return resources
 
 
 @pytest.mark.parametrize("name, break_vcf, message", [
@@ -72,10 +79,10 @@ def _demo_vcf(root):
     ("other contig", lambda data: gzip.compress(gzip.decompress(data).replace(b"\n20\t", b"\n21\t")),
      "no variants in 20:1000001-2000000 .*contig"),
 ])
-def test_bad_vcf_stops_with_one_message_and_no_partial_output(root, tmp_path, name, break_vcf, message):
-    source = _demo_vcf(root)
+def test_bad_vcf_stops_with_one_message_and_no_partial_output(root, tmp_path, demo_data, name, break_vcf, message):
+    source = demo_data / "reference.vcf.gz"
     directory = checkout(root, tmp_path)
-    shutil.copytree(root / "resources" / "shapeit4-example", directory / "resources" / "shapeit4-example")
+    shutil.copytree(demo_data, directory / "resources" / "shapeit4-example")
     result = _bad_vcf_run(directory, lambda vcf: vcf.write_bytes(break_vcf(source.read_bytes())))
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("popsbi: ")]
