@@ -128,6 +128,9 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path):
     assert auc["auc"].between(0, 1).all() and "CNN P(hard sweep)" in set(auc["method"])
     assert (directory / "results" / "sweeps" / "scan.png").stat().st_size > 20_000
     assert "scan: 59/59 windows" in (directory / "logs" / "sweep_scan.log").read_text()
+    summary = pd.read_csv(directory / "results" / "summary" / "run.tsv", sep="\t").set_index("item")["value"]
+    assert summary["simulations in the datasets"] == "18" and summary["master seed"] == "20261124"
+    assert summary["scanned region"] == "resources/shapeit4-example/reference.vcf.gz 20:1000001-4000000"
 
 
 def test_cnn_stage_of_the_example_trains_evaluates_and_compares(example_runs):

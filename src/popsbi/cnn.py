@@ -314,7 +314,7 @@ class EpochLog(pl.Callback):
 
 
 def uses_gpu(accelerator):
-    return accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+    return accelerator in ("auto", "gpu") and torch.cuda.is_available()
 
 
 def trainer(out_dir, accelerator, max_epochs, patience, tensorboard=False):

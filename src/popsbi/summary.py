@@ -38,4 +38,9 @@ def run_table(settings, sumstats, heldout, observed_source):
             ("observed data", observed_source),
             ("networks", ", ".join(settings.cnn["architectures"]))]
     rows += [(f"simulations of {scenario}", int(n)) for scenario, n in per_scenario.items()]
+    if settings.sweeps is not None:
+        sweeps, scan = settings.sweeps, settings.sweeps.raw["scan"]
+        rows += [("sweep classes", ", ".join(sweeps.classes)),
+                 ("simulated windows per sweep class", sweeps.raw["simulations_per_class"]),
+                 ("scanned region", f"{scan['vcf']} {scan['contig']}:{scan['start'] + 1}-{scan['end']}")]
     return pd.DataFrame(rows, columns=["item", "value"])
