@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from popsbi.genotypes import Genotypes
-from popsbi.images import as_channels, genotype_image, similarity_order
+from popsbi.images import genotype_image, similarity_order
 
 
 def random_genotypes(n_sites, sizes=(6, 4), seed=0, length=10_000):
@@ -72,9 +72,13 @@ def test_similarity_order_puts_the_modal_haplotype_first_and_distance_increasing
 
 
 def test_channels_stack_alleles_and_distances():
+    import torch
+
+    from popsbi.cnn import as_channels
+
     g = random_genotypes(100)
     image, distances = genotype_image(g, 32)
-    channels = as_channels(image, distances)
-    assert channels.shape == (2, 10, 32)
-    assert np.array_equal(channels[0], image)
-    assert np.all(channels[1] == distances)
+    channels = as_channels(torch.from_numpy(image[None]), torch.from_numpy(distances[None])).numpy()
+    assert channels.shape == (1, 2, 10, 32)
+    assert np.array_equal(channels[0, 0], image)
+    assert np.all(channels[0, 1] == distances)

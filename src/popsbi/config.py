@@ -20,7 +20,7 @@ import yaml
 
 from popsbi import features
 from popsbi.errors import ConfigError, ScenarioError
-from popsbi.priors import Prior, draw_prior_table
+from popsbi.priors import Prior, batch_rows, draw_prior_table
 from popsbi.scenarios import ScenarioModel, extant_demes
 from popsbi.sweeps import load_sweep_settings
 
@@ -64,8 +64,7 @@ class Settings:
         return math.ceil(self.simulations_per_scenario / self.batch_size)
 
     def batch_rows(self, batch):
-        """Row slice of the prior table that batch ``batch`` simulates."""
-        return slice(batch * self.batch_size, min((batch + 1) * self.batch_size, self.simulations_per_scenario))
+        return batch_rows(batch, self.batch_size, self.simulations_per_scenario)
 
     @property
     def parameter_names(self):

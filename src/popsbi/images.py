@@ -52,14 +52,3 @@ def similarity_order(matrix):
     rows = Counter(row.tobytes() for row in matrix)
     modal = np.frombuffer(max(rows, key=rows.get), dtype=matrix.dtype)
     return np.argsort(np.count_nonzero(matrix != modal, axis=1), kind="stable")
-
-
-def as_channels(image, distances):
-    """The two-channel float32 array a CNN takes: (2, n_haplotypes, n_snps).
-
-    Channel 0 is the allele matrix; channel 1 repeats the inter-SNP distances on every row.
-    """
-    channels = np.empty((2,) + image.shape, dtype=np.float32)
-    channels[0] = image
-    channels[1] = distances[None, :]
-    return channels

@@ -124,3 +124,8 @@ def _distinct_seeds(rng, n):
     while seeds.size < n:
         seeds = np.unique(np.concatenate([seeds, rng.integers(1, 2**32, size=n - seeds.size)]))
     return rng.permutation(seeds)
+
+
+def batch_rows(batch, batch_size, n):
+    """Row slice of a prior table of ``n`` rows that batch ``batch`` simulates."""
+    return slice(batch * batch_size, min((batch + 1) * batch_size, n))

@@ -30,7 +30,7 @@ from popsbi.errors import ConfigError, DataError
 from popsbi.features import FeatureSettings, summary_statistics
 from popsbi.genotypes import Genotypes
 from popsbi.images import genotype_image
-from popsbi.priors import Prior, draw_prior_table
+from popsbi.priors import Prior, batch_rows, draw_prior_table
 from popsbi.scenarios import ScenarioModel, extant_demes
 from popsbi.simulate import ancestry_and_mutation_seeds, genotypes_from_tree_sequence
 
@@ -70,8 +70,7 @@ class SweepSettings:
         return math.ceil(self.raw["simulations_per_class"] / self.raw["batch_size"])
 
     def batch_rows(self, batch):
-        size = self.raw["batch_size"]
-        return slice(batch * size, min((batch + 1) * size, self.raw["simulations_per_class"]))
+        return batch_rows(batch, self.raw["batch_size"], self.raw["simulations_per_class"])
 
     def feature_settings(self):
         # Haplotype statistics and Z_nS over every SNP of a (sub)window, which is short.
