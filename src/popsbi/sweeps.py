@@ -20,6 +20,7 @@ import math
 import time
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 from types import SimpleNamespace
 
 import msprime
@@ -56,6 +57,11 @@ class SweepSettings:
     population_size: float
     priors: dict
     seed: int
+
+    @cached_property
+    def demography(self):
+        """The msprime demography of the fixed model, built once for every window."""
+        return msprime.Demography.from_demes(self.graph)
 
     @property
     def window(self):
@@ -159,7 +165,7 @@ def simulate_window(settings, cls, row):
         model = [msprime.StandardCoalescent(duration=row["time_since_fixation"]), sweep, msprime.StandardCoalescent()]
     ts = msprime.sim_ancestry(
         samples={settings.population: settings.individuals},
-        demography=msprime.Demography.from_demes(settings.graph), model=model, sequence_length=length,
+        demography=settings.demography, model=model, sequence_length=length,
         recombination_rate=settings.raw["recombination_rate"], random_seed=ancestry_seed)
     ts = msprime.sim_mutations(ts, rate=settings.raw["mutation_rate"], model=msprime.BinaryMutationModel(),
                                random_seed=mutation_seed)
