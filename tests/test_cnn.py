@@ -183,3 +183,14 @@ def test_comparison_uses_only_simulations_every_method_classified():
     assert overall.to_dict() == pytest.approx({"ABC rejection (0.05)": 2 / 3, "ABC random forest": 1.0,
                                                "CNN cnn": 1 / 3})
     assert (table.loc[table["scenario"] == "overall", "n"] == 3).all()  # simulation 4 left out
+
+
+def test_tensorboard_without_its_package_is_one_message(tmp_path):
+    import importlib.util
+
+    from popsbi.errors import PopsbiError
+
+    if importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX"):
+        pytest.skip("TensorBoard is installed here")
+    with pytest.raises(PopsbiError, match="cnn.tensorboard is true but TensorBoard is not installed"):
+        cnn.trainer(str(tmp_path), "cpu", max_epochs=1, patience=1, tensorboard=True)
