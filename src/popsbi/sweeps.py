@@ -37,7 +37,6 @@ from popsbi.simulate import ancestry_and_mutation_seeds, genotypes_from_tree_seq
 
 log = logging.getLogger(__name__)
 
-CLASSES = ("neutral", "hard", "linked")
 PARAMETERS = {"neutral": (), "hard": ("s", "time_since_fixation"),
               "linked": ("s", "time_since_fixation", "linked_distance")}
 #: Statistics of every subwindow and of the whole window (scikit-allel, as for the demographic stage).
