@@ -11,6 +11,17 @@ import numpy as np  # noqa: E402
 from popsbi.batch import statistic_columns  # noqa: E402
 
 
+def _save(fig, path):
+    """Every figure at one resolution, closed once written (a long job draws many)."""
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _accuracy_axis(ax):
+    ax.set_ylabel("held-out accuracy")
+    ax.set_ylim(0, 1)
+
+
 def plot_statistics(sumstats, parameters, path, columns_per_row=6):
     """One panel per statistic: its distribution in each scenario (overlaid histograms).
 
@@ -37,8 +48,7 @@ def plot_statistics(sumstats, parameters, path, columns_per_row=6):
     for ax in axes.flat[len(columns):]:
         ax.axis("off")
     fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside upper center", ncols=len(scenarios))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _scenario_colours(scenarios):
@@ -59,8 +69,7 @@ def plot_distances(distances, scenarios, accepted, source, path):
     ax.set_ylabel("simulations")
     ax.set_title(source, fontsize=8)
     ax.legend(fontsize=8)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_pca(statistics, scenarios, target, source, path):
@@ -81,8 +90,7 @@ def plot_pca(statistics, scenarios, target, source, path):
     legend = ax.legend(fontsize=8)
     for handle in legend.legend_handles:
         handle.set_sizes([40])
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_goodness_of_fit(table, nulls, path):
@@ -94,8 +102,7 @@ def plot_goodness_of_fit(table, nulls, path):
         ax.set_title(f"{row['scenario']}\np = {row['p_value']:.3f}", fontsize=9)
         ax.set_xlabel("mean distance of accepted", fontsize=8)
     axes[0][0].legend(fontsize=8)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_posteriors(prior_draws, posteriors, priors, scenario, path):
@@ -117,8 +124,7 @@ def plot_posteriors(prior_draws, posteriors, priors, scenario, path):
         ax.set_yticks([])
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f"{scenario}: prior and posterior densities", fontsize=10)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_confusion(matrices, path):
@@ -137,8 +143,7 @@ def plot_confusion(matrices, path):
         ax.set_ylabel("true")
         accuracy = np.trace(matrix.to_numpy()) / max(matrix.to_numpy().sum(), 1)
         ax.set_title(f"{title}\naccuracy {accuracy:.2f}", fontsize=9)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_tolerance_sweep(accuracy, path):
@@ -150,11 +155,9 @@ def plot_tolerance_sweep(accuracy, path):
         ax.axhline(row["accuracy"], linestyle="--", color="grey", label=row["method"].replace("_", " "))
     ax.set_xscale("log")
     ax.set_xlabel("tolerance (proportion of simulations accepted)")
-    ax.set_ylabel("held-out accuracy")
-    ax.set_ylim(0, 1)
+    _accuracy_axis(ax)
     ax.legend(fontsize=8)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_training_curves(history, path, title):
@@ -170,8 +173,7 @@ def plot_training_curves(history, path, title):
     axes[1].set_ylim(0, 1)
     axes[1].legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_calibration(true, probabilities, path, title, bins=10):
@@ -197,8 +199,7 @@ def plot_calibration(true, probabilities, path, title, bins=10):
     hist.bar(edges[:-1], counts, width=1 / bins, align="edge", color="lightgrey", edgecolor="grey")
     hist.set_xlabel("predicted probability of a scenario")
     hist.set_ylabel("count")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_learning_curve(curve, path):
@@ -211,11 +212,9 @@ def plot_learning_curve(curve, path):
     ax.set_xticks(sizes, [f"{size:g}" for size in sizes], minor=False)
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel("training simulations per scenario")
-    ax.set_ylabel("held-out accuracy")
-    ax.set_ylim(0, 1)
+    _accuracy_axis(ax)
     ax.legend(fontsize=8)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_method_comparison(accuracy, path):
@@ -229,11 +228,9 @@ def plot_method_comparison(accuracy, path):
         ax.bar(np.arange(len(groups)) + (i - (len(methods) - 1) / 2) * width, rows["accuracy"], width,
                label=method)
     ax.set_xticks(range(len(groups)), groups, rotation=20, ha="right", fontsize=8)
-    ax.set_ylabel("held-out accuracy")
-    ax.set_ylim(0, 1)
+    _accuracy_axis(ax)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_roc(curves, areas, path):
@@ -247,8 +244,7 @@ def plot_roc(curves, areas, path):
     ax.set_xlabel("false-positive rate (neutral windows)")
     ax.set_ylabel("true-positive rate (hard sweeps)")
     ax.legend(fontsize=8, loc="lower right")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_scan(scan, calls, threshold, neutral_call_rate, contig, path):
@@ -267,5 +263,4 @@ def plot_scan(scan, calls, threshold, neutral_call_rate, contig, path):
     axes[0].set_ylim(0, 1)
     axes[0].legend(fontsize=8, loc="upper right")
     axes[-1].set_xlabel(f"position on {contig} (Mb, window centres)")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
