@@ -43,6 +43,8 @@ PARAMETERS = {"neutral": (), "hard": ("s", "time_since_fixation"),
 WINDOW_STATISTICS = ("pi", "theta_w", "tajimas_d", "haplotype_count", "garud_h", "kelly_zns")
 #: Statistics reported per scanned window and compared with the CNN on held-out windows.
 CLASSICAL = ("pi", "tajimas_d", "h12", "kelly_zns")
+#: The statistics that compute CLASSICAL (garud_h gives h12).
+_CLASSICAL_STATISTICS = ("pi", "tajimas_d", "garud_h", "kelly_zns")
 
 
 @dataclass
@@ -77,9 +79,9 @@ class SweepSettings:
     def batch_rows(self, batch):
         return batch_rows(batch, self.raw["batch_size"], self.raw["simulations_per_class"])
 
-    def feature_settings(self):
+    def feature_settings(self, statistics=WINDOW_STATISTICS):
         # Haplotype statistics and Z_nS over every SNP of a (sub)window, which is short.
-        return FeatureSettings(statistics=WINDOW_STATISTICS, haplotype_snps=10**9, ld_max_snps=200)
+        return FeatureSettings(statistics=statistics, haplotype_snps=10**9, ld_max_snps=200)
 
 
 def load_sweep_settings(raw, samples, seed):
@@ -198,7 +200,8 @@ def window_features(g, settings):
     the image of the central SNPs."""
     features = settings.feature_settings()
     raw = settings.raw
-    whole = _without_population(summary_statistics(g, features), settings.population)
+    whole = _without_population(summary_statistics(g, settings.feature_settings(_CLASSICAL_STATISTICS)),
+                                settings.population)
     out = {f"window_{name}": whole[name] for name in CLASSICAL}
     edges = np.linspace(0, g.sequence_length, raw["subwindows"] + 1).round().astype(int)
     for k, (start, stop) in enumerate(zip(edges[:-1], edges[1:])):
