@@ -5,8 +5,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 #: An ABC section for configs of a handful of simulations per scenario.
-FEW_SIMULATIONS_ABC = {"heldout_per_scenario": 1, "tolerance": 0.5, "parameter_tolerance": 1.0,
-                       "tolerance_sweep": [0.5], "min_accepted": 2}
+FEW_SIMULATIONS_ABC = {
+    "heldout_per_scenario": 1,
+    "tolerance": 0.5,
+    "parameter_tolerance": 1.0,
+    "tolerance_sweep": [0.5],
+    "min_accepted": 2,
+}
 
 
 @pytest.fixture

@@ -10,8 +10,13 @@ import yaml
 from conftest import FEW_SIMULATIONS_ABC
 
 TINY = {"simulations_per_scenario": 6, "batch_size": 3}
-TINY_ABC = {**FEW_SIMULATIONS_ABC, "heldout_per_scenario": 2, "tolerance_sweep": [0.5, 1.0],
-            "random_forest_trees": 20, "gfit_replicates": 10}
+TINY_ABC = {
+    **FEW_SIMULATIONS_ABC,
+    "heldout_per_scenario": 2,
+    "tolerance_sweep": [0.5, 1.0],
+    "random_forest_trees": 20,
+    "gfit_replicates": 10,
+}
 TINY_CNN = {"max_epochs": 2, "patience": 1, "batch_size": 4, "filters": [4, 8], "learning_curve": [0.5, 1.0]}
 TINY_SWEEPS = {"simulations_per_class": 12, "batch_size": 6, "heldout_per_class": 3}
 OUTPUTS = ["sumstats.parquet", "images.npy", "distances.npy", "image_index.parquet"]
@@ -30,7 +35,11 @@ def snakemake(directory, *args, prefix=(), cores=("--cores", "2")):
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     return subprocess.run(
         [*prefix, sys.executable, "-m", "snakemake", *cores, *args],
-        cwd=directory, env=env, capture_output=True, text=True, timeout=900,
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 

@@ -5,12 +5,14 @@ import tskit
 import yaml
 from conftest import FEW_SIMULATIONS_ABC
 
-from popsbi.batch import aggregate, load_image_dataset, simulate_batch, write_batch
 from popsbi.config import load_settings
+from popsbi.datasets import aggregate, load_image_dataset, write_batch
 from popsbi.features import summary_statistics
 from popsbi.logs import job_logging
 from popsbi.priors import draw_prior_table
-from popsbi.simulate import genotypes_from_tree_sequence, simulate
+from popsbi.scenarios import ScenarioModel
+from popsbi.simulate import demography, genotypes_from_tree_sequence, simulate
+from popsbi.stages.simulation import simulate_batch
 
 
 @pytest.fixture
@@ -22,14 +24,14 @@ def settings(root, monkeypatch, schema_path):
 
 
 def prior_table(settings, scenario):
-    return draw_prior_table(settings.priors_of(scenario), settings.scenarios[scenario].constraints,
-                            settings.simulations_per_scenario, settings.seed, scenario)
+    return draw_prior_table(**settings.prior_table(scenario))
 
 
 def test_batch_simulates_its_rows_and_keeps_tree_sequences_when_asked(settings, tmp_path):
-    rows = prior_table(settings, "isolation_migration").iloc[settings.batch_rows(1)]
+    simulation = settings.simulation("isolation_migration")
+    rows = prior_table(settings, "isolation_migration").iloc[simulation.batch_rows(1)]
     assert list(rows["sim_id"]) == [3, 4]
-    table, images, distances = simulate_batch(settings, "isolation_migration", rows, tmp_path / "b.trees")
+    table, images, distances = simulate_batch(simulation, rows, tmp_path / "b.trees")
     assert list(table["sim_id"]) == [3, 4] and (table["scenario"] == "isolation_migration").all()
     assert table["m"].equals(rows["m"].reset_index(drop=True))
     assert images.shape == (2, 40, 128) and distances.shape == (2, 128)
@@ -37,7 +39,9 @@ def test_batch_simulates_its_rows_and_keeps_tree_sequences_when_asked(settings, 
         kept = [tskit.load(handle) for _ in range(2)]
     # The kept tree sequences are the ones the statistics were computed from.
     for ts, (_, row) in zip(kept, table.iterrows()):
-        recomputed = summary_statistics(genotypes_from_tree_sequence(ts, ["A", "B"], settings.polarised), settings.features)
+        recomputed = summary_statistics(
+            genotypes_from_tree_sequence(ts, ["A", "B"], False), settings.summaries.statistics
+        )
         assert recomputed == pytest.approx(row[list(recomputed)].to_dict(), nan_ok=True)
 
 
@@ -45,9 +49,10 @@ def test_aggregate_concatenates_batches_in_order(settings, tmp_path):
     tables, images = [], []
     for scenario in ("isolation", "founder"):
         prior = prior_table(settings, scenario)
+        simulation = settings.simulation(scenario)
         for batch in range(settings.n_batches):
-            rows = prior.iloc[settings.batch_rows(batch)]
-            table, image, distance = simulate_batch(settings, scenario, rows)
+            rows = prior.iloc[simulation.batch_rows(batch)]
+            table, image, distance = simulate_batch(simulation, rows)
             paths = tmp_path / f"{scenario}_{batch}.parquet", tmp_path / f"{scenario}_{batch}.npz"
             write_batch(table, image, distance, *paths)
             tables.append(paths[0])
@@ -72,8 +77,9 @@ def test_a_rate_with_a_prior_is_drawn_and_used_per_simulation(root, monkeypatch,
     settings = load_settings(config, schema_path)
     rows = prior_table(settings, "isolation")
     assert rows["mutation_rate"].between(0, 1e-14).all() and rows["mutation_rate"].nunique() == 4
-    table, _, _ = simulate_batch(settings, "isolation", rows)
-    # At most 1e-14 per bp over 1 Mb (~0.003 mutations expected): none, where the config's fixed rate would give thousands.
+    table, _, _ = simulate_batch(settings.simulation("isolation"), rows)
+    # At most 1e-14 per bp over 1 Mb (~0.003 mutations expected): none, where the config's fixed rate
+    # would give thousands.
     assert (table["segregating_sites_A"] == 0).all()
 
 
@@ -82,7 +88,7 @@ def test_a_model_invalid_for_a_draw_ends_the_job_with_one_message(settings, tmp_
     rows.loc[0, "m"] = 1.5  # a migration rate above 1 is not a valid Demes model
     log = tmp_path / "job.log"
     with pytest.raises(SystemExit) as exit_info, job_logging(log):
-        simulate_batch(settings, "isolation_migration", rows)
+        simulate_batch(settings.simulation("isolation_migration"), rows)
     assert exit_info.value.code == 1
     message = capsys.readouterr().err
     assert message.startswith("popsbi: scenario 'isolation_migration'") and "m=1.5" in message
@@ -90,24 +96,35 @@ def test_a_model_invalid_for_a_draw_ends_the_job_with_one_message(settings, tmp_
 
 
 def test_unpolarised_config_folds_the_simulated_spectra(settings):
-    assert settings.polarised is False
+    assert settings.summaries.polarised is False
     rows = prior_table(settings, "isolation").iloc[:3]
-    table, _, _ = simulate_batch(settings, "isolation", rows)
+    table, _, _ = simulate_batch(settings.simulation("isolation"), rows)
     # Folded: every SNP has a minor allele frequency in (0, 0.5], so the bins cover them all.
-    sfs = table[[f"sfs_A_{k}" for k in range(settings.features.sfs_bins)]]
+    sfs = table[[f"sfs_A_{k}" for k in range(settings.summaries.statistics.sfs_bins)]]
     assert sfs.sum(axis=1).to_numpy() == pytest.approx(1.0)
     # 20 haplotypes, 5 bins [0, 0.1), [0.1, 0.2), ...: bin 0 holds the minor-allele singletons
     # (derived count 1 or 19), where an unfolded spectrum would count derived singletons only.
     minor_singletons = [
         np.isin(d, [1, 19]).sum() / ((d > 0) & (d < 20)).sum()
-        for d in (genotypes_from_tree_sequence(ts, ["A", "B"], False).haplotypes[:, :20].sum(axis=1)
-                  for ts in _tree_sequences(settings, "isolation", rows))
+        for d in (
+            genotypes_from_tree_sequence(ts, ["A", "B"], False).haplotypes[:, :20].sum(axis=1)
+            for ts in _tree_sequences(settings, "isolation", rows)
+        )
     ]
     assert table["sfs_A_0"].to_numpy() == pytest.approx(minor_singletons)
 
 
 def _tree_sequences(settings, scenario, rows):
-    model = settings.scenarios[scenario].model
-    return [simulate(model.graph({p: row[p] for p in settings.scenarios[scenario].priors}), settings.samples,
-                     settings.sequence_length, settings.raw["genome"]["mutation_rate"],
-                     settings.recombination(), row["seed"]) for _, row in rows.iterrows()]
+    simulation = settings.simulation(scenario)
+    model = ScenarioModel(scenario, simulation.model)
+    return [
+        simulate(
+            demography(model.graph({p: row[p] for p in simulation.parameters})),
+            simulation.samples,
+            simulation.sequence_length,
+            simulation.mutation_rate,
+            simulation.recombination(),
+            row["seed"],
+        )
+        for _, row in rows.iterrows()
+    ]

@@ -1,15 +1,22 @@
 """The networks: permutation invariance, learning a real difference, checkpoints, determinism, splits."""
 
+import dataclasses
+
 import msprime
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from popsbi import cnn, cnn_analysis
 from popsbi.images import genotype_image
+from popsbi.nn import training
+from popsbi.nn.data import ParameterSpace, split_rows
+from popsbi.nn.hyperparameters import Hyperparameters
+from popsbi.nn.module import ScenarioClassifier
+from popsbi.nn.networks import ARCHITECTURES
 from popsbi.priors import Prior
 from popsbi.simulate import genotypes_from_tree_sequence
+from popsbi.stages.networks import compare_with_abc
 
 SCENARIOS = ["small", "large"]
 PER_SCENARIO = 60
@@ -23,15 +30,19 @@ def simulated_dataset(directory):
     for scenario, size in zip(SCENARIOS, (500, 20_000)):
         for sim_id in range(PER_SCENARIO):
             seed = 1 + sim_id + 1000 * len(rows)
-            ts = msprime.sim_ancestry(10, population_size=size, sequence_length=50_000, recombination_rate=1e-8,
-                                      random_seed=seed)
+            ts = msprime.sim_ancestry(
+                10, population_size=size, sequence_length=50_000, recombination_rate=1e-8, random_seed=seed
+            )
             ts = msprime.sim_mutations(ts, rate=1e-8, random_seed=seed)
             image, spacing = genotype_image(genotypes_from_tree_sequence(ts, ["pop_0"], False), 32)
             images.append(image)
             distances.append(spacing)
             rows.append({"scenario": scenario, "sim_id": sim_id, "N": float(size)})
-    paths = {"images": directory / "images.npy", "distances": directory / "distances.npy",
-             "index": directory / "index.parquet"}
+    paths = {
+        "images": directory / "images.npy",
+        "distances": directory / "distances.npy",
+        "index": directory / "index.parquet",
+    }
     np.save(paths["images"], np.stack(images))
     np.save(paths["distances"], np.stack(distances))
     table = pd.DataFrame(rows)
@@ -40,19 +51,38 @@ def simulated_dataset(directory):
     return paths, table, heldout
 
 
-class _Settings:
-    """The part of the workflow's Settings the CNN stage reads."""
+SEED = 7
+HYPERPARAMETERS = Hyperparameters(
+    filters=(8, 16),
+    dropout=0.2,
+    learning_rate=3e-3,
+    weight_decay=0.0,
+    batch_size=16,
+    max_epochs=8,
+    patience=8,
+    validation_fraction=0.2,
+    parameter_loss_weight=1.0,
+    accelerator="cpu",
+    tensorboard=False,
+)
+PRIORS = {(scenario, "N"): Prior("loguniform", 100.0, 50_000.0) for scenario in SCENARIOS}
 
-    seed = 7
-    samples = {"pop_0": 10}
-    scenarios = dict.fromkeys(SCENARIOS)
-    genome_priors = {}
-    cnn = {"batch_size": 16, "validation_fraction": 0.2, "parameter_head": True, "filters": [8, 16],
-           "dropout": 0.2, "learning_rate": 3e-3, "weight_decay": 0.0, "parameter_loss_weight": 1.0,
-           "accelerator": "cpu", "max_epochs": 8, "patience": 8, "tensorboard": False}
 
-    def priors_of(self, scenario):
-        return {"N": Prior("loguniform", 100.0, 50_000.0)}
+def train(paths, heldout, table, architecture, checkpoint, threads, hyperparameters=HYPERPARAMETERS):
+    """Both scenarios, 20 haplotypes, with a parameter head on N."""
+    return training.train(
+        paths,
+        heldout,
+        SCENARIOS,
+        [20],
+        architecture,
+        hyperparameters,
+        SEED,
+        str(checkpoint),
+        threads,
+        sumstats=table,
+        parameter_priors=PRIORS,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +96,10 @@ def trained(dataset, tmp_path_factory):
     paths, table, heldout = dataset
     out = tmp_path_factory.mktemp("trained")
     models = {}
-    for architecture in cnn.ARCHITECTURES:
+    for architecture in ARCHITECTURES:
         checkpoint = out / architecture / "model.ckpt"
         checkpoint.parent.mkdir()
-        models[architecture] = cnn_analysis.train(_Settings(), architecture, paths, heldout, table, 1.0,
-                                                  str(checkpoint), threads=2)
+        models[architecture] = train(paths, heldout, table, architecture, checkpoint, threads=2)
     return models
 
 
@@ -81,8 +110,8 @@ def test_exchangeable_network_ignores_the_order_of_haplotypes_within_populations
     distances = torch.rand(3, 24)
     permutation = torch.cat([torch.randperm(6), 6 + torch.randperm(4)])
     outputs = {}
-    for architecture in cnn.ARCHITECTURES:
-        model = cnn.ScenarioClassifier(architecture, ["a", "b", "c"], sizes, filters=(4, 8)).eval()
+    for architecture in ARCHITECTURES:
+        model = ScenarioClassifier(architecture, ["a", "b", "c"], sizes, filters=(4, 8)).eval()
         with torch.no_grad():
             outputs[architecture] = (model(images, distances)[0], model(images[:, permutation], distances)[0])
     assert torch.allclose(*outputs["exchangeable"], atol=1e-5)
@@ -92,7 +121,7 @@ def test_exchangeable_network_ignores_the_order_of_haplotypes_within_populations
 
 def test_exchangeable_network_keeps_populations_apart():
     torch.manual_seed(0)
-    model = cnn.ScenarioClassifier("exchangeable", ["a", "b"], [5, 5], filters=(4,)).eval()
+    model = ScenarioClassifier("exchangeable", ["a", "b"], [5, 5], filters=(4,)).eval()
     images = torch.zeros(1, 10, 16, dtype=torch.uint8)
     images[0, :5, ::2] = 1  # variation only in the first population
     swapped = torch.cat([images[:, 5:], images[:, :5]], dim=1)
@@ -101,10 +130,10 @@ def test_exchangeable_network_keeps_populations_apart():
         assert not torch.allclose(model(images, distances)[0], model(swapped, distances)[0], atol=1e-4)
 
 
-@pytest.mark.parametrize("architecture", cnn.ARCHITECTURES)
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_networks_tell_two_very_different_histories_apart(trained, architecture):
     model, data = trained[architecture]
-    predictions = cnn.heldout_predictions(model, data)
+    predictions, _ = training.heldout_predictions(model, data)
     assert len(predictions) == 2 * HELDOUT
     accuracy = (predictions["true"] == predictions["predicted"]).mean()
     assert accuracy >= 0.85, accuracy  # chance is 0.5
@@ -115,39 +144,39 @@ def test_networks_tell_two_very_different_histories_apart(trained, architecture)
 def test_parameter_head_estimates_population_size(trained, dataset):
     _, table, _ = dataset
     model, data = trained["cnn"]
-    predictions = cnn.heldout_predictions(model, data)
-    truth = predictions.merge(table, left_on=["true", "sim_id"], right_on=["scenario", "sim_id"])
+    _, parameters = training.heldout_predictions(model, data)
+    assert len(parameters) == 2 * HELDOUT * len(SCENARIOS)  # every held-out image, given each scenario
+    assert set(parameters["parameter"]) == {"N"}
     for scenario in SCENARIOS:
-        rows = truth["true"] == scenario
-        median = np.median(truth.loc[rows, f"{scenario}.N.median"])
+        rows = (parameters["true"] == scenario) & (parameters["scenario"] == scenario)
+        median = np.median(parameters.loc[rows, "median"])
         # Ne 500 against 20,000: the estimates are on the right side of the geometric midpoint.
         assert (median < 3162) == (scenario == "small"), (scenario, median)
-    intervals = truth[[f"{s}.N.q2.5" for s in SCENARIOS]].to_numpy() <= truth[[f"{s}.N.q97.5" for s in SCENARIOS]].to_numpy()
-    assert intervals.all()
+    assert (parameters["q2.5"] <= parameters["median"]).all() and (parameters["median"] <= parameters["q97.5"]).all()
 
 
 def test_checkpoint_reloads_to_the_same_predictions(dataset, tmp_path):
     paths, table, heldout = dataset
-    settings = _Settings()
-    settings.cnn = {**settings.cnn, "max_epochs": 1}  # one epoch: the best checkpoint is the final model
+    one_epoch = dataclasses.replace(HYPERPARAMETERS, max_epochs=1)  # the best checkpoint is the final model
     checkpoint = tmp_path / "model.ckpt"
-    _, data = cnn_analysis.train(settings, "exchangeable", paths, heldout, table, 1.0, str(checkpoint), threads=1)
-    reloaded = cnn_analysis.load(checkpoint)
-    first = cnn.heldout_predictions(reloaded, data)
-    again = cnn.heldout_predictions(cnn_analysis.load(checkpoint), data)
-    pd.testing.assert_frame_equal(first, again)
+    _, data = train(paths, heldout, table, "exchangeable", checkpoint, 1, one_epoch)
+    reloaded = training.load(checkpoint)
+    first = training.heldout_predictions(reloaded, data)
+    again = training.heldout_predictions(training.load(checkpoint), data)
+    for a, b in zip(first, again):
+        pd.testing.assert_frame_equal(a, b)
     assert reloaded.hparams.parameters["columns"] == [["small", "N"], ["large", "N"]]
     # The same seed trains the same network on the CPU.
-    retrained, _ = cnn_analysis.train(settings, "exchangeable", paths, heldout, table, 1.0,
-                                      str(tmp_path / "again.ckpt"), threads=1)
-    pd.testing.assert_frame_equal(first, cnn.heldout_predictions(retrained, data))
+    retrained, _ = train(paths, heldout, table, "exchangeable", tmp_path / "again.ckpt", 1, one_epoch)
+    for a, b in zip(first, training.heldout_predictions(retrained, data)):
+        pd.testing.assert_frame_equal(a, b)
 
 
 def test_splits_share_the_heldout_set_and_nest_the_training_sets(dataset):
     _, table, heldout = dataset
     index = table[["scenario", "sim_id"]]
-    full = cnn.split_rows(index, heldout, SCENARIOS, 3, 0.2)
-    third = cnn.split_rows(index, heldout, SCENARIOS, 3, 0.2, training_fraction=0.3)
+    full = split_rows(index, heldout, SCENARIOS, 3, 0.2)
+    third = split_rows(index, heldout, SCENARIOS, 3, 0.2, training_fraction=0.3)
     heldout_rows = set(index.reset_index().merge(heldout)["index"])
     assert set(full["test"]) == heldout_rows == set(third["test"])
     assert not set(full["train"]) & set(full["validation"]) and not set(full["train"]) & heldout_rows
@@ -155,15 +184,16 @@ def test_splits_share_the_heldout_set_and_nest_the_training_sets(dataset):
     assert np.array_equal(full["validation"], third["validation"])
     assert set(third["train"]) < set(full["train"])
     assert len(third["train"]) == 2 * round(0.3 * 36)  # 45 non-held-out, 9 validation, per scenario
-    other_seed = cnn.split_rows(index, heldout, SCENARIOS, 4, 0.2)
+    other_seed = split_rows(index, heldout, SCENARIOS, 4, 0.2)
     assert not np.array_equal(full["validation"], other_seed["validation"])
 
 
 def test_parameter_space_maps_values_back_through_the_prior():
     priors = {("s", "N"): Prior("loguniform", 100.0, 1e5), ("s", "T"): Prior("uniform", 10.0, 500.0)}
-    space = cnn.ParameterSpace(priors)
-    table = pd.DataFrame({"scenario": ["s", "s", "s", "other"], "N": [200.0, 5000.0, 90000.0, np.nan],
-                          "T": [20.0, 250.0, 400.0, np.nan]})
+    space = ParameterSpace(priors)
+    table = pd.DataFrame(
+        {"scenario": ["s", "s", "s", "other"], "N": [200.0, 5000.0, 90000.0, np.nan], "T": [20.0, 250.0, 400.0, np.nan]}
+    )
     unbounded = space.unbounded(table)
     assert np.isnan(unbounded[3]).all()
     standardised = space.fit(unbounded[:3]).standardise(unbounded)
@@ -174,14 +204,21 @@ def test_parameter_space_maps_values_back_through_the_prior():
 
 
 def test_comparison_uses_only_simulations_every_method_classified():
-    abc_predictions = pd.DataFrame({
-        "method": ["rejection"] * 3 + ["random_forest"] * 3, "tolerance": [0.05] * 3 + [np.nan] * 3,
-        "sim_id": [1, 2, 3] * 2, "true": ["a", "a", "b"] * 2, "predicted": ["a", "b", "b", "a", "a", "b"]})
+    abc_predictions = pd.DataFrame(
+        {
+            "method": ["rejection"] * 3 + ["random_forest"] * 3,
+            "tolerance": [0.05] * 3 + [np.nan] * 3,
+            "sim_id": [1, 2, 3] * 2,
+            "true": ["a", "a", "b"] * 2,
+            "predicted": ["a", "b", "b", "a", "a", "b"],
+        }
+    )
     network = pd.DataFrame({"sim_id": [1, 2, 3, 4], "true": ["a", "a", "b", "b"], "predicted": ["b", "b", "b", "a"]})
-    table = cnn_analysis.compare_methods(abc_predictions, {"cnn": network}, 0.05, ["a", "b"])
+    table = compare_with_abc(abc_predictions, {"cnn": network}, 0.05, ["a", "b"])
     overall = table[table["scenario"] == "overall"].set_index("method")["accuracy"]
-    assert overall.to_dict() == pytest.approx({"ABC rejection (0.05)": 2 / 3, "ABC random forest": 1.0,
-                                               "CNN cnn": 1 / 3})
+    assert overall.to_dict() == pytest.approx(
+        {"ABC rejection (0.05)": 2 / 3, "ABC random forest": 1.0, "CNN cnn": 1 / 3}
+    )
     assert (table.loc[table["scenario"] == "overall", "n"] == 3).all()  # simulation 4 left out
 
 
@@ -193,4 +230,4 @@ def test_tensorboard_without_its_package_is_one_message(tmp_path):
     if importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX"):
         pytest.skip("TensorBoard is installed here")
     with pytest.raises(PopsbiError, match="cnn.tensorboard is true but TensorBoard is not installed"):
-        cnn.trainer(str(tmp_path), "cpu", max_epochs=1, patience=1, tensorboard=True)
+        training.trainer(str(tmp_path), "cpu", max_epochs=1, patience=1, tensorboard=True)

@@ -32,8 +32,8 @@ def test_defaults_are_filled_in(example_config, schema_path):
     del example_config["batch_size"]
     settings = load_settings(example_config, schema_path)
     assert settings.batch_size == 250
-    assert settings.features.ld_max_snps == 100
-    assert settings.sort_rows == "similarity"
+    assert settings.summaries.statistics.ld_max_snps == 100
+    assert settings.summaries.sort_rows == "similarity"
     assert settings.raw["keep_tree_sequences"] is False
 
 
@@ -59,32 +59,51 @@ def edit(config, path, value):
 DELETE = object()
 
 
-@pytest.mark.parametrize("path, value, message", [
-    (["scenarios", "isolation", "model"], "config/scenarios/absent.yaml",
-     "scenarios.isolation.model: no such file 'config/scenarios/absent.yaml'"),
-    (["scenarios", "isolation", "priors", "T_split"], DELETE,
-     "scenarios.isolation.priors: no prior for T_split"),
-    (["scenarios", "isolation", "priors", "N_A"], {"dist": "uniform", "low": 10, "high": 1},
-     r"scenarios.isolation.priors.N_A: low \(10\) must be smaller than high \(1\)"),
-    (["scenarios", "isolation", "priors", "N_A"], {"dist": "normal", "low": 1, "high": 2},
-     r"config key scenarios.isolation.priors.N_A: .* \(expected: a number"),
-    (["scenarios", "isolation", "priors", "typo"], 3.0,
-     "scenarios.isolation.priors: typo not used in"),
-    (["features", "statistics"], ["pi", "tajima"],
-     r"config key features.statistics\[1\]: 'tajima' is not one of"),
-    (["features", "statistics"], ["pi", "fay_wu_h"], "fay_wu_h need.* polarised data"),
-    (["scenarios", "founder", "constraints"], ["N_found > N_B * 2", "N_found < N_B"],
-     "scenarios.founder.constraints: .* cannot be met"),
-    (["samples", "C"], 5, "samples: deme.* C cannot be sampled in scenario 'isolation'"),
-    (["samples", "A"], 0, r"config key samples.A: 0 is less than the minimum of 1"),
-    (["batch_sise"], 10, r"config key \(top level\): .*'batch_sise' was unexpected.*allowed keys: .*batch_size"),
-    (["genome", "recombination_map"], {"path": "x.gmap", "start": 10, "end": 5},
-     r"genome.recombination_map: start \(10\) must be smaller than end \(5\)"),
-    (["seed"], "one", "config key seed: 'one' is not of type 'integer'"),
-    (["cnn", "architectures"], ["cnn", "resnet"], r"config key cnn.architectures\[1\]: 'resnet' is not one of"),
-    (["cnn", "dropout"], 1.5, "config key cnn.dropout: 1.5 is greater than the maximum of 0.95"),
-    (["cnn", "learning_curve"], [0, 1], r"config key cnn.learning_curve\[0\]: 0 is less than or equal to the minimum"),
-])
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (
+            ["scenarios", "isolation", "model"],
+            "config/scenarios/absent.yaml",
+            "scenarios.isolation.model: no such file 'config/scenarios/absent.yaml'",
+        ),
+        (["scenarios", "isolation", "priors", "T_split"], DELETE, "scenarios.isolation.priors: no prior for T_split"),
+        (
+            ["scenarios", "isolation", "priors", "N_A"],
+            {"dist": "uniform", "low": 10, "high": 1},
+            r"scenarios.isolation.priors.N_A: low \(10\) must be smaller than high \(1\)",
+        ),
+        (
+            ["scenarios", "isolation", "priors", "N_A"],
+            {"dist": "normal", "low": 1, "high": 2},
+            r"config key scenarios.isolation.priors.N_A: .* \(expected: a number",
+        ),
+        (["scenarios", "isolation", "priors", "typo"], 3.0, "scenarios.isolation.priors: typo not used in"),
+        (["features", "statistics"], ["pi", "tajima"], r"config key features.statistics\[1\]: 'tajima' is not one of"),
+        (["features", "statistics"], ["pi", "fay_wu_h"], "fay_wu_h need.* polarised data"),
+        (
+            ["scenarios", "founder", "constraints"],
+            ["N_found > N_B * 2", "N_found < N_B"],
+            "scenarios.founder.constraints: .* cannot be met",
+        ),
+        (["samples", "C"], 5, "samples: deme.* C cannot be sampled in scenario 'isolation'"),
+        (["samples", "A"], 0, r"config key samples.A: 0 is less than the minimum of 1"),
+        (["batch_sise"], 10, r"config key \(top level\): .*'batch_sise' was unexpected.*allowed keys: .*batch_size"),
+        (
+            ["genome", "recombination_map"],
+            {"path": "x.gmap", "start": 10, "end": 5},
+            r"genome.recombination_map: start \(10\) must be smaller than end \(5\)",
+        ),
+        (["seed"], "one", "config key seed: 'one' is not of type 'integer'"),
+        (["cnn", "architectures"], ["cnn", "resnet"], r"config key cnn.architectures\[1\]: 'resnet' is not one of"),
+        (["cnn", "dropout"], 1.5, "config key cnn.dropout: 1.5 is greater than the maximum of 0.95"),
+        (
+            ["cnn", "learning_curve"],
+            [0, 1],
+            r"config key cnn.learning_curve\[0\]: 0 is less than or equal to the minimum",
+        ),
+    ],
+)
 def test_bad_config_is_one_message_naming_the_key(example_config, schema_path, path, value, message):
     with pytest.raises(ConfigError, match=message) as error:
         load_settings(edit(example_config, path, value), schema_path)
@@ -92,8 +111,9 @@ def test_bad_config_is_one_message_naming_the_key(example_config, schema_path, p
 
 
 def test_model_invalid_for_a_draw_is_a_config_error(example_config, schema_path):
-    bad = edit(example_config, ["scenarios", "isolation_migration", "priors", "m"],
-               {"dist": "uniform", "low": 2, "high": 3})
+    bad = edit(
+        example_config, ["scenarios", "isolation_migration", "priors", "m"], {"dist": "uniform", "low": 2, "high": 3}
+    )
     with pytest.raises(ConfigError, match="scenarios.isolation_migration.model: scenario 'isolation_migration'"):
         load_settings(bad, schema_path)
 
@@ -104,25 +124,38 @@ def test_validate_does_not_modify_its_input(example_config, schema_path):
     assert example_config == before
 
 
-@pytest.mark.parametrize("observed, message", [
-    ({}, "observed: give either vcf .* or pseudo_observed_scenario"),
-    ({"pseudo_observed_scenario": "nope"}, "observed.pseudo_observed_scenario: 'nope' is not a scenario"),
-    ({"vcf": "x.vcf.gz", "contig": "20", "start": 0}, "observed: with vcf, also give end"),
-    ({"vcf": "x.vcf.gz", "contig": "20", "start": 0, "end": 10},
-     r"observed: the region \[0, 10\) is 10 bp but simulations are 1000000 bp"),
-    ({"vcf": "x.vcf.gz", "contig": "20", "start": 0, "end": 1_000_000},
-     "observed.popmap: the config samples 2 populations; a popmap must say"),
-])
+@pytest.mark.parametrize(
+    "observed, message",
+    [
+        ({}, "observed: give either vcf .* or pseudo_observed_scenario"),
+        ({"pseudo_observed_scenario": "nope"}, "observed.pseudo_observed_scenario: 'nope' is not a scenario"),
+        ({"vcf": "x.vcf.gz", "contig": "20", "start": 0}, "observed: with vcf, also give end"),
+        (
+            {"vcf": "x.vcf.gz", "contig": "20", "start": 0, "end": 10},
+            r"observed: the region \[0, 10\) is 10 bp but simulations are 1000000 bp",
+        ),
+        (
+            {"vcf": "x.vcf.gz", "contig": "20", "start": 0, "end": 1_000_000},
+            "observed.popmap: the config samples 2 populations; a popmap must say",
+        ),
+    ],
+)
 def test_bad_observed_data_config(example_config, schema_path, observed, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(edit(example_config, ["observed"], observed), schema_path)
 
 
-@pytest.mark.parametrize("abc_config, message", [
-    ({"heldout_per_scenario": 1000}, r"abc.heldout_per_scenario \(1000\) must be smaller than simulations_per_scenario"),
-    ({"tolerance": 0.001}, r"abc.tolerance: tolerance 0.001 accepts 3 of 2850 reference simulations, fewer than"),
-    ({"parameter_tolerance": 0.005}, r"abc.parameter_tolerance: tolerance 0.005 accepts 5 of 950"),
-])
+@pytest.mark.parametrize(
+    "abc_config, message",
+    [
+        (
+            {"heldout_per_scenario": 1000},
+            r"abc.heldout_per_scenario \(1000\) must be smaller than simulations_per_scenario",
+        ),
+        ({"tolerance": 0.001}, r"abc.tolerance: tolerance 0.001 accepts 3 of 2850 reference simulations, fewer than"),
+        ({"parameter_tolerance": 0.005}, r"abc.parameter_tolerance: tolerance 0.005 accepts 5 of 950"),
+    ],
+)
 def test_tolerances_that_accept_too_few_simulations_stop_at_start_up(example_config, schema_path, abc_config, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(edit(example_config, ["abc"], abc_config), schema_path)

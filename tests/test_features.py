@@ -10,7 +10,7 @@ import pytest
 
 from popsbi.features import FeatureSettings, haplotype_r, summary_statistics
 from popsbi.genotypes import Genotypes
-from popsbi.simulate import genotypes_from_tree_sequence, simulate
+from popsbi.simulate import demography, genotypes_from_tree_sequence, simulate
 
 NE, MU, LENGTH = 10_000, 1e-8, 100_000
 THETA = 4 * NE * MU  # expected pi and Watterson's theta per bp under neutrality
@@ -30,7 +30,7 @@ def two_demes(migration=0.0, t_split=2_000):
 def replicate_statistics(graph, samples, n, settings=ALL):
     rows = []
     for seed in range(1, n + 1):
-        ts = simulate(graph, samples, LENGTH, MU, 1e-8, seed)
+        ts = simulate(demography(graph), samples, LENGTH, MU, 1e-8, seed)
         rows.append(summary_statistics(genotypes_from_tree_sequence(ts, list(samples), polarised=True), settings))
     return pd.DataFrame(rows)
 
@@ -77,13 +77,16 @@ def test_fst_is_higher_without_gene_flow_and_dxy_matches_theory():
 
 # Brute-force references on a small matrix ----------------------------------------------
 
-H = np.array([  # 5 sites x 6 haplotypes: A = columns 0-2, B = columns 3-5
-    [0, 0, 1, 1, 1, 1],
-    [1, 0, 0, 0, 0, 0],
-    [0, 1, 1, 0, 1, 0],
-    [1, 1, 1, 1, 1, 0],
-    [0, 0, 0, 1, 1, 1],
-], dtype=np.int8)
+H = np.array(
+    [  # 5 sites x 6 haplotypes: A = columns 0-2, B = columns 3-5
+        [0, 0, 1, 1, 1, 1],
+        [1, 0, 0, 0, 0, 0],
+        [0, 1, 1, 0, 1, 0],
+        [1, 1, 1, 1, 1, 0],
+        [0, 0, 0, 1, 1, 1],
+    ],
+    dtype=np.int8,
+)
 SMALL = Genotypes(H, np.array([3, 10, 11, 40, 90]), {"A": np.arange(3), "B": np.arange(3, 6)}, 100, True)
 
 
@@ -125,7 +128,7 @@ def test_tajimas_d_equals_tajima_1989():
 
 
 def test_tajimas_d_equals_scikit_allel_on_simulated_data(neutral):
-    ts = simulate(two_demes(), {"A": 10, "B": 5}, LENGTH, MU, 1e-8, 3)
+    ts = simulate(demography(two_demes()), {"A": 10, "B": 5}, LENGTH, MU, 1e-8, 3)
     g = genotypes_from_tree_sequence(ts, ["A", "B"], polarised=True)
     stats = summary_statistics(g, FeatureSettings(statistics=("tajimas_d",)))
     for pop, idx in g.populations.items():

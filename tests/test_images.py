@@ -37,7 +37,7 @@ def test_central_snps_are_kept_when_there_are_more():
     seg = segregating(g)
     image, distances = genotype_image(g, 64, sort_rows="none")
     start = (len(seg) - 64) // 2
-    kept = seg[start:start + 64]
+    kept = seg[start : start + 64]
     expected = g.haplotypes[kept].T
     flip = expected.sum(0) > 5
     assert np.array_equal(image, np.where(flip, 1 - expected, expected))
@@ -74,7 +74,7 @@ def test_similarity_order_puts_the_modal_haplotype_first_and_distance_increasing
 def test_channels_stack_alleles_and_distances():
     import torch
 
-    from popsbi.cnn import as_channels
+    from popsbi.nn.networks import as_channels
 
     g = random_genotypes(100)
     image, distances = genotype_image(g, 32)

@@ -9,7 +9,7 @@ import pytest
 from popsbi.errors import DataError
 from popsbi.features import FeatureSettings, summary_statistics
 from popsbi.observed import read_popmap, read_vcf_region
-from popsbi.simulate import genotypes_from_tree_sequence, simulate
+from popsbi.simulate import demography, genotypes_from_tree_sequence, simulate
 
 LENGTH = 200_000
 
@@ -20,7 +20,7 @@ def simulated(tmp_path_factory):
     b.add_deme("anc", epochs=[dict(start_size=5000, end_time=1000)])
     b.add_deme("A", ancestors=["anc"], epochs=[dict(start_size=5000)])
     b.add_deme("B", ancestors=["anc"], epochs=[dict(start_size=2000)])
-    ts = simulate(b.resolve(), {"A": 5, "B": 4}, LENGTH, 2e-8, 1e-8, 9)
+    ts = simulate(demography(b.resolve()), {"A": 5, "B": 4}, LENGTH, 2e-8, 1e-8, 9)
     directory = tmp_path_factory.mktemp("vcf")
     names = [f"ind{i}" for i in range(ts.num_individuals)]
     with open(directory / "sim.vcf", "w") as handle:
@@ -48,39 +48,57 @@ def test_region_and_subsampling_are_deterministic(simulated):
     assert first.positions.min() >= 1 and first.positions.max() <= 100_000
 
 
-HEADER = ("##fileformat=VCFv4.2\n##contig=<ID=1>\n"
-          '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
-          "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\n")
+HEADER = (
+    "##fileformat=VCFv4.2\n##contig=<ID=1>\n"
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\n"
+)
 
 
 def write_vcf(path, records):
-    path.write_text(HEADER + "".join("\t".join(["1", str(pos), ".", ref, alt, ".", ".", ".", "GT", *gts]) + "\n"
-                                     for pos, ref, alt, gts in records))
+    path.write_text(
+        HEADER
+        + "".join(
+            "\t".join(["1", str(pos), ".", ref, alt, ".", ".", ".", "GT", *gts]) + "\n"
+            for pos, ref, alt, gts in records
+        )
+    )
     return path
 
 
 def test_only_complete_biallelic_snps_are_kept(tmp_path):
-    vcf = write_vcf(tmp_path / "odd.vcf", [
-        (10, "A", "G", ["0|1", "1|1"]),
-        (20, "A", "G,T", ["0|1", "2|1"]),  # multiallelic
-        (30, "AT", "A", ["0|1", "0|0"]),  # indel
-        (40, "C", "T", ["0|.", "1|1"]),  # missing genotype
-        (50, "C", "T", ["1|0", "0|0"]),
-    ])
+    vcf = write_vcf(
+        tmp_path / "odd.vcf",
+        [
+            (10, "A", "G", ["0|1", "1|1"]),
+            (20, "A", "G,T", ["0|1", "2|1"]),  # multiallelic
+            (30, "AT", "A", ["0|1", "0|0"]),  # indel
+            (40, "C", "T", ["0|.", "1|1"]),  # missing genotype
+            (50, "C", "T", ["1|0", "0|0"]),
+        ],
+    )
     g = read_vcf_region(vcf, "1", 0, 100, {"P": 2}, None, seed=0)
     assert list(g.positions) == [10, 50]
     assert g.haplotypes.tolist() == [[0, 1, 1, 1], [1, 0, 0, 0]]
 
 
-@pytest.mark.parametrize("records, contig, samples, popmap, message", [
-    ([(10, "A", "G", ["0|1", "1|1"])], "2", {"P": 2}, None, "no variants in 2:1-100"),
-    ([(30, "A", "G", ["0|1", "1|1"]), (10, "A", "G", ["0|1", "1|1"])], "1", {"P": 2}, None, "not sorted"),
-    ([(10, "A", "G", ["0|1", "1|1"])], "1", {"P": 3}, None, "P needs 3 individuals .* the VCF has 2"),
-    ([(10, "A", "G", ["0|1", "1|1"])], "1", {"P": 1}, {"s1": "P", "s9": "P"}, "not in VCF .*: s9"),
-    ([(10, "A", "G", ["0|1", "1|1"])], "1", {"P": 1, "Q": 1}, None, "a popmap .* must say"),
-    ([(10, "A", "G", ["0|1", "./."]), (20, "A", "G", ["1/1", "0|1"])], "1", {"P": 2}, None,
-     "unphased: 1 genotypes .*first: 1/1"),  # './.' is missing, not unphased
-])
+@pytest.mark.parametrize(
+    "records, contig, samples, popmap, message",
+    [
+        ([(10, "A", "G", ["0|1", "1|1"])], "2", {"P": 2}, None, "no variants in 2:1-100"),
+        ([(30, "A", "G", ["0|1", "1|1"]), (10, "A", "G", ["0|1", "1|1"])], "1", {"P": 2}, None, "not sorted"),
+        ([(10, "A", "G", ["0|1", "1|1"])], "1", {"P": 3}, None, "P needs 3 individuals .* the VCF has 2"),
+        ([(10, "A", "G", ["0|1", "1|1"])], "1", {"P": 1}, {"s1": "P", "s9": "P"}, "not in VCF .*: s9"),
+        ([(10, "A", "G", ["0|1", "1|1"])], "1", {"P": 1, "Q": 1}, None, "a popmap .* must say"),
+        (
+            [(10, "A", "G", ["0|1", "./."]), (20, "A", "G", ["1/1", "0|1"])],
+            "1",
+            {"P": 2},
+            None,
+            "unphased: 1 genotypes .*first: 1/1",
+        ),  # './.' is missing, not unphased
+    ],
+)
 def test_bad_vcf_input_is_one_clear_message(tmp_path, records, contig, samples, popmap, message):
     vcf = write_vcf(tmp_path / "bad.vcf", records)
     with pytest.raises(DataError, match=message):

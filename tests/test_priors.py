@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from popsbi import ConfigError
+from popsbi.errors import ConstraintError, PriorError
 from popsbi.priors import Prior, draw_prior_table
 
 PRIORS = {
@@ -47,23 +47,27 @@ def test_each_simulation_gets_a_distinct_valid_seed():
     assert list(t["sim_id"]) == list(range(20_000))
 
 
-def test_impossible_constraint_is_a_config_error():
-    with pytest.raises(ConfigError, match="cannot be met"):
-        draw_prior_table(PRIORS, ["T_recent > T_old + 1"], 10, 1, "s", key="scenarios.s.constraints")
+def test_impossible_constraint_is_a_prior_error():
+    with pytest.raises(PriorError, match="cannot be met"):
+        draw_prior_table(PRIORS, ["T_recent > T_old + 1"], 10, 1, "s")
 
 
-@pytest.mark.parametrize("constraint, message", [
-    ("T_recent < T_typo", "T_typo, which has no prior"),
-    ("T_recent + 1", "is not a comparison"),
-    ("__import__('os').system('true') < 1", "not allowed"),
-])
+@pytest.mark.parametrize(
+    "constraint, message",
+    [
+        ("T_recent < T_typo", "T_typo, which has no prior"),
+        ("T_recent + 1", "is not a comparison"),
+        ("__import__('os').system('true') < 1", "not allowed"),
+    ],
+)
 def test_bad_constraints_are_named(constraint, message):
-    with pytest.raises(ConfigError, match=message):
-        draw_prior_table(PRIORS, [constraint], 10, 1, "s")
+    with pytest.raises(ConstraintError, match=message) as error:
+        draw_prior_table(PRIORS, ["T_recent < T_old", constraint], 10, 1, "s")
+    assert error.value.index == 1
 
 
 def test_prior_bounds_are_checked():
-    with pytest.raises(ConfigError, match="low .* must be smaller than high"):
-        Prior.from_config({"dist": "uniform", "low": 5, "high": 1}, "scenarios.s.priors.N")
-    with pytest.raises(ConfigError, match="loguniform prior needs low > 0"):
-        Prior.from_config({"dist": "loguniform", "low": 0, "high": 1}, "scenarios.s.priors.N")
+    with pytest.raises(PriorError, match="low .* must be smaller than high"):
+        Prior("uniform", low=5.0, high=1.0)
+    with pytest.raises(PriorError, match="loguniform prior needs low > 0"):
+        Prior("loguniform", low=0.0, high=1.0)

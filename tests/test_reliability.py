@@ -25,8 +25,9 @@ def test_killed_run_resumes_and_gives_the_uninterrupted_datasets(example_runs, r
     config = tiny(directory)  # the config of example_runs
     command = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", config]
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    run = subprocess.Popen(command, cwd=directory, env=env, start_new_session=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(
+        command, cwd=directory, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 300
     while len(batch_tables(directory)) < 2 and run.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -45,8 +46,9 @@ def test_killed_run_resumes_and_gives_the_uninterrupted_datasets(example_runs, r
             # Only a batch whose job was killed after writing its table (incomplete) is redone.
             assert path.name in plan.stdout, path
     for name in OUTPUTS:
-        assert (directory / "results" / "datasets" / name).read_bytes() == \
-            (example_runs[0] / "results" / "datasets" / name).read_bytes(), name
+        assert (directory / "results" / "datasets" / name).read_bytes() == (
+            example_runs[0] / "results" / "datasets" / name
+        ).read_bytes(), name
 
 
 def _bad_vcf_run(directory, break_vcf):
@@ -73,12 +75,18 @@ def demo_data(tmp_path_factory):
     return resources
 
 
-@pytest.mark.parametrize("name, break_vcf, message", [
-    ("truncated", lambda data: data[:len(data) // 3], "cannot read VCF"),
-    ("unphased", lambda data: gzip.compress(gzip.decompress(data).replace(b"0|1", b"0/1")), "is unphased"),
-    ("other contig", lambda data: gzip.compress(gzip.decompress(data).replace(b"\n20\t", b"\n21\t")),
-     "no variants in 20:1000001-2000000 .*contig"),
-])
+@pytest.mark.parametrize(
+    "name, break_vcf, message",
+    [
+        ("truncated", lambda data: data[: len(data) // 3], "cannot read VCF"),
+        ("unphased", lambda data: gzip.compress(gzip.decompress(data).replace(b"0|1", b"0/1")), "is unphased"),
+        (
+            "other contig",
+            lambda data: gzip.compress(gzip.decompress(data).replace(b"\n20\t", b"\n21\t")),
+            "no variants in 20:1000001-2000000 .*contig",
+        ),
+    ],
+)
 def test_bad_vcf_stops_with_one_message_and_no_partial_output(root, tmp_path, demo_data, name, break_vcf, message):
     source = demo_data / "reference.vcf.gz"
     directory = checkout(root, tmp_path)
@@ -92,13 +100,21 @@ def test_bad_vcf_stops_with_one_message_and_no_partial_output(root, tmp_path, de
     assert not (directory / "results" / "observed" / "image.npz").exists()
 
 
-@pytest.mark.parametrize("edit, message", [
-    ({"simulations_per_scenario": "many"}, "config key simulations_per_scenario: 'many' is not of type 'integer'"),
-    ({"cnn": {"architectures": ["transformer"]}}, r"config key cnn.architectures\[0\]: 'transformer' is not one of"),
-    ({"abc": {"tolerance": 2}}, "config key abc.tolerance: 2 is greater than the maximum of 1"),
-    ({"observed": {"pseudo_observed_scenario": "panmixia"}},
-     "observed.pseudo_observed_scenario: 'panmixia' is not a scenario"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ({"simulations_per_scenario": "many"}, "config key simulations_per_scenario: 'many' is not of type 'integer'"),
+        (
+            {"cnn": {"architectures": ["transformer"]}},
+            r"config key cnn.architectures\[0\]: 'transformer' is not one of",
+        ),
+        ({"abc": {"tolerance": 2}}, "config key abc.tolerance: 2 is greater than the maximum of 1"),
+        (
+            {"observed": {"pseudo_observed_scenario": "panmixia"}},
+            "observed.pseudo_observed_scenario: 'panmixia' is not a scenario",
+        ),
+    ],
+)
 def test_config_errors_stop_before_any_job(root, tmp_path, edit, message):
     directory = checkout(root, tmp_path)
     config = yaml.safe_load((directory / tiny(directory)).read_text())
@@ -119,9 +135,13 @@ def chromium():
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         pytest.skip("Chromium is not installed and cannot be: the test installs Debian packages and needs root")
     install = "apt-get install -y -q --no-install-recommends chromium"
-    result = subprocess.run(["bash", "-c", f"{install} || (apt-get update -q && {install})"],
-                            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), capture_output=True, text=True,
-                            timeout=900)
+    result = subprocess.run(
+        ["bash", "-c", f"{install} || (apt-get update -q && {install})"],
+        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if result.returncode != 0:
         pytest.skip(f"Chromium could not be installed from Debian packages: {result.stderr[-1000:]}")
     return shutil.which("chromium")
@@ -134,13 +154,16 @@ def test_report_is_self_contained_and_renders_in_a_headless_browser(example_runs
     report = directory / "report.html"
     html = report.read_text()
     assert len(html) > 500_000  # figures embedded
-    assert 'src="http' not in html and "href=\"http" not in html.split("<body")[0]  # nothing fetched
+    assert 'src="http' not in html and 'href="http' not in html.split("<body")[0]  # nothing fetched
     browser = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000"]
     dom = subprocess.run([*browser, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=180)
     assert dom.returncode == 0, dom.stderr[-2000:]
     for text in ("Run summary", "Comparison", "CNN", "ABC", "Scenarios", "Simulation-based inference"):
         assert text in dom.stdout, text
     screenshot = tmp_path / "report.png"
-    subprocess.run([*browser, "--window-size=1400,1000", f"--screenshot={screenshot}", report.as_uri()],
-                   capture_output=True, timeout=180)
+    subprocess.run(
+        [*browser, "--window-size=1400,1000", f"--screenshot={screenshot}", report.as_uri()],
+        capture_output=True,
+        timeout=180,
+    )
     assert screenshot.stat().st_size > 20_000

@@ -1,6 +1,6 @@
 import pytest
 
-from popsbi import ConfigError, ScenarioError
+from popsbi import ScenarioError
 from popsbi.scenarios import ScenarioModel, extant_demes
 
 MODEL = """
@@ -47,13 +47,13 @@ def test_invalid_parameter_set_names_scenario_and_values(model):
         model.graph({"N_anc": 1e4, "T_split": 100, "T_gap": 50, "N_A": 2000, "m": 2.0})
 
 
-def test_missing_model_file_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="scenarios.x.model: no such file"):
+def test_missing_model_file_is_a_scenario_error(tmp_path):
+    with pytest.raises(ScenarioError, match="no such file"):
         ScenarioModel("x", tmp_path / "absent.yaml")
 
 
-def test_model_without_demes_is_a_config_error(tmp_path):
+def test_model_without_demes_is_a_scenario_error(tmp_path):
     path = tmp_path / "m.yaml"
     path.write_text("time_units: generations\n")
-    with pytest.raises(ConfigError, match="not a Demes model"):
+    with pytest.raises(ScenarioError, match="not a Demes model"):
         ScenarioModel("x", path)

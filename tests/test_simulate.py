@@ -4,8 +4,8 @@ import demes
 import numpy as np
 import pytest
 
-from popsbi.config import read_recombination_map
-from popsbi.simulate import genotypes_from_tree_sequence, simulate
+from popsbi.genetic_map import read_recombination_map
+from popsbi.simulate import demography, genotypes_from_tree_sequence, simulate
 
 
 def graph():
@@ -17,15 +17,15 @@ def graph():
 
 
 def test_same_seed_same_simulation_and_different_seed_differs():
-    a = simulate(graph(), {"A": 3, "B": 2}, 50_000, 1e-7, 1e-8, 11)
-    b = simulate(graph(), {"A": 3, "B": 2}, 50_000, 1e-7, 1e-8, 11)
-    c = simulate(graph(), {"A": 3, "B": 2}, 50_000, 1e-7, 1e-8, 12)
+    a = simulate(demography(graph()), {"A": 3, "B": 2}, 50_000, 1e-7, 1e-8, 11)
+    b = simulate(demography(graph()), {"A": 3, "B": 2}, 50_000, 1e-7, 1e-8, 11)
+    c = simulate(demography(graph()), {"A": 3, "B": 2}, 50_000, 1e-7, 1e-8, 12)
     assert a.tables.equals(b.tables, ignore_provenance=True)
     assert not a.tables.equals(c.tables, ignore_provenance=True)
 
 
 def test_genotypes_are_biallelic_with_populations_in_sample_order():
-    ts = simulate(graph(), {"A": 3, "B": 2}, 50_000, 1e-7, 1e-8, 5)
+    ts = simulate(demography(graph()), {"A": 3, "B": 2}, 50_000, 1e-7, 1e-8, 5)
     g = genotypes_from_tree_sequence(ts, ["B", "A"], polarised=True)
     assert list(g.populations) == ["B", "A"]
     assert len(g.populations["A"]) == 6 and len(g.populations["B"]) == 4

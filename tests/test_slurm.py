@@ -17,13 +17,24 @@ pytestmark = pytest.mark.workflow
 CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
 # Fast status polling for a test; squeue because this cluster has no accounting database
 # (the executor's default, sacct, needs one).
-TEST_OPTIONS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
-                "--seconds-between-status-checks", "2", "--slurm-keep-successful-logs",
-                # This node has no GPU and few CPUs: training goes to the GPU partition (here an alias
-                # of the node) but asks for no GPU, and for what the node has. --set-resources on the
-                # command line replaces the profile's, so the partition is repeated.
-                "--set-resources", "cnn_train:gpu=0", "cnn_train:mem_mb=2000", "cnn_train:slurm_partition=gpu",
-                "--set-threads", "cnn_train=1"]
+TEST_OPTIONS = [
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-init-seconds-before-status-checks",
+    "2",
+    "--seconds-between-status-checks",
+    "2",
+    "--slurm-keep-successful-logs",
+    # This node has no GPU and few CPUs: training goes to the GPU partition (here an alias
+    # of the node) but asks for no GPU, and for what the node has. --set-resources on the
+    # command line replaces the profile's, so the partition is repeated.
+    "--set-resources",
+    "cnn_train:gpu=0",
+    "cnn_train:mem_mb=2000",
+    "cnn_train:slurm_partition=gpu",
+    "--set-threads",
+    "cnn_train=1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +63,16 @@ def test_profile_slurm_runs_every_job_through_slurm_with_local_results(cluster, 
 
     remote = checkout(ROOT, tmp_path / "slurm")
     # The plugin ignores SIGTERM while jobs run: timeout -k makes sure the test ends.
-    result = snakemake(remote, "--profile", "slurm", "--configfile", tiny(remote), *TEST_OPTIONS,
-                       prefix=("timeout", "-k", "20", "600"), cores=())
+    result = snakemake(
+        remote,
+        "--profile",
+        "slurm",
+        "--configfile",
+        tiny(remote),
+        *TEST_OPTIONS,
+        prefix=("timeout", "-k", "20", "600"),
+        cores=(),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
 
     # One SLURM log per job, named by its SLURM job id, and SLURM's record of each job.
@@ -68,7 +87,8 @@ def test_profile_slurm_runs_every_job_through_slurm_with_local_results(cluster, 
             assert f"Partition={partition} " in record.stdout, (rule, record.stdout)
 
     for name in OUTPUTS:
-        assert (remote / "results" / "datasets" / name).read_bytes() == \
-            (local / "results" / "datasets" / name).read_bytes(), name
+        assert (remote / "results" / "datasets" / name).read_bytes() == (
+            local / "results" / "datasets" / name
+        ).read_bytes(), name
     for table in ("model_choice.tsv", "random_forest.tsv", "goodness_of_fit.tsv", "cv/accuracy.tsv"):
         assert (remote / "results" / "abc" / table).read_text() == (local / "results" / "abc" / table).read_text()

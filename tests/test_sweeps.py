@@ -10,21 +10,34 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from popsbi import ConfigError, cnn, cnn_analysis, sweeps
+from popsbi import ConfigError, sweeps
 from popsbi.config import load_settings
+from popsbi.nn.training import heldout_predictions
 from popsbi.observed import read_vcf_region
+from popsbi.stages import sweeps as sweep_stage
 
 SWEEPS = {
-    "model": "config/scenarios/constant.yaml", "parameters": {"N": 2000}, "population": "EUR", "individuals": 10,
-    "window": 50_000, "step": 25_000, "mutation_rate": 5e-8, "recombination_rate": 1e-8,
-    "classes": ["neutral", "hard"], "simulations_per_class": 80, "batch_size": 80, "heldout_per_class": 20,
-    "priors": {"s": {"dist": "loguniform", "low": 0.02, "high": 0.1},
-               "time_since_fixation": {"dist": "uniform", "low": 0, "high": 100}},
-    "image_snps": 32, "min_snps": 10,
+    "model": "config/scenarios/constant.yaml",
+    "parameters": {"N": 2000},
+    "population": "EUR",
+    "individuals": 10,
+    "window": 50_000,
+    "step": 25_000,
+    "mutation_rate": 5e-8,
+    "recombination_rate": 1e-8,
+    "classes": ["neutral", "hard"],
+    "simulations_per_class": 80,
+    "batch_size": 80,
+    "heldout_per_class": 20,
+    "priors": {
+        "s": {"dist": "loguniform", "low": 0.02, "high": 0.1},
+        "time_since_fixation": {"dist": "uniform", "low": 0, "high": 100},
+    },
+    "image_snps": 32,
+    "min_snps": 10,
     "scan": {"vcf": "chromosome.vcf", "contig": "1", "start": 0, "end": 600_000},
 }
-CNN = {"filters": [8, 16], "max_epochs": 12, "patience": 4, "batch_size": 16, "learning_rate": 3e-3,
-       "dropout": 0.2}
+CNN = {"filters": [8, 16], "max_epochs": 12, "patience": 4, "batch_size": 16, "learning_rate": 3e-3, "dropout": 0.2}
 
 
 def settings_with(root, sweeps_config, cnn_config=None):
@@ -43,14 +56,21 @@ def edited(path, value):
     return config
 
 
-@pytest.mark.parametrize("path, value, message", [
-    (["classes"], ["neutral", "soft"], r"sweeps.classes: soft sweeps .*msprime issue 1762"),
-    (["start_frequency"], 0.1, r"sweeps.start_frequency: only hard sweeps .*msprime issue 1762"),
-    (["model"], "config/scenarios/bottleneck.yaml", "sweeps.parameters: give a value for N_anc, N_bot, T_end, T_start"),
-    (["population"], "YRI", "sweeps.population: 'YRI' is not a deme"),
-    (["classes"], ["neutral", "linked"], "sweeps.priors: no prior for linked_distance"),
-    (["heldout_per_class"], 80, r"sweeps.heldout_per_class \(80\) must be smaller"),
-])
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (["classes"], ["neutral", "soft"], r"sweeps.classes: soft sweeps .*msprime issue 1762"),
+        (["start_frequency"], 0.1, r"sweeps.start_frequency: only hard sweeps .*msprime issue 1762"),
+        (
+            ["model"],
+            "config/scenarios/bottleneck.yaml",
+            "sweeps.parameters: give a value for N_anc, N_bot, T_end, T_start",
+        ),
+        (["population"], "YRI", "sweeps.population: 'YRI' is not a deme"),
+        (["classes"], ["neutral", "linked"], "sweeps.priors: no prior for linked_distance"),
+        (["heldout_per_class"], 80, r"sweeps.heldout_per_class \(80\) must be smaller"),
+    ],
+)
 def test_sweep_configs_msprime_cannot_simulate_are_refused(root, monkeypatch, path, value, message):
     monkeypatch.chdir(root)
     with pytest.raises(ConfigError, match=message):
@@ -64,15 +84,16 @@ def test_a_size_change_during_sweeps_is_refused(root, monkeypatch):
     with pytest.raises(ConfigError, match="sweeps.model: the size of EUR changes less than .* generations ago"):
         settings_with(root, config)
     config["parameters"] = {"N_anc": 10_000, "N_bot": 500, "T_start": 90_000, "T_end": 80_000}
-    assert settings_with(root, config).sweeps.population_size == 10_000  # constant over any sweep
+    assert settings_with(root, config).sweeps.simulations.population_size == 10_000  # constant over any sweep
 
 
 def test_hard_sweeps_remove_diversity_at_the_window_centre(root, monkeypatch):
     monkeypatch.chdir(root)
-    settings = settings_with(root, SWEEPS).sweeps
-    tables = {cls: sweeps.simulate_batch(settings, cls, sweeps.draw_class_table(settings, cls).iloc[:30])[0]
-              for cls in ("neutral", "hard")}
-    centre = f"pi_w{settings.raw['subwindows'] // 2:02d}"
+    simulations = settings_with(root, SWEEPS).sweeps.simulations
+    tables = {
+        cls: simulations.simulate_batch(cls, simulations.class_table(cls).iloc[:30])[0] for cls in ("neutral", "hard")
+    }
+    centre = f"pi_w{simulations.windows.subwindows // 2:02d}"
     # Expected neutral pi = 4 N mu = 4e-4 per bp; a sweep fixed < 100 generations ago leaves little.
     assert tables["neutral"]["window_pi"].mean() == pytest.approx(4 * 2000 * 5e-8, rel=0.2)
     assert tables["hard"][centre].mean() < 0.25 * tables["neutral"][centre].mean()
@@ -82,13 +103,13 @@ def test_hard_sweeps_remove_diversity_at_the_window_centre(root, monkeypatch):
 
 def test_missing_data_injection_drops_sites_as_the_scan_does(root, monkeypatch):
     monkeypatch.chdir(root)
-    complete = settings_with(root, SWEEPS).sweeps
-    missing = settings_with(root, edited(["missing_rate"], 0.02)).sweeps
-    row = sweeps.draw_class_table(complete, "neutral").iloc[0]
-    full, thinned = (sweeps.simulate_window(s, "neutral", row) for s in (complete, missing))
+    complete = settings_with(root, SWEEPS).sweeps.simulations
+    missing = settings_with(root, edited(["missing_rate"], 0.02)).sweeps.simulations
+    row = complete.class_table("neutral").iloc[0]
+    full, thinned = (s.window("neutral", row) for s in (complete, missing))
     assert set(thinned.positions) < set(full.positions)
     # Each site survives with probability (1 - 0.02) ** 10 individuals, about 0.82.
-    assert len(thinned.positions) / len(full.positions) == pytest.approx(0.98 ** 10, abs=0.1)
+    assert len(thinned.positions) / len(full.positions) == pytest.approx(0.98**10, abs=0.1)
 
 
 def test_overlapping_called_windows_merge_into_one_region():
@@ -104,8 +125,9 @@ def trained_classifier(tmp_path_factory):
         settings = settings_with(ROOT, SWEEPS, CNN)
     out = tmp_path_factory.mktemp("sweeps")
     tables, images, distances = [], [], []
-    for cls in settings.sweeps.classes:
-        table, image, spacing = sweeps.simulate_batch(settings.sweeps, cls, sweeps.draw_class_table(settings.sweeps, cls))
+    simulations = settings.sweeps.simulations
+    for cls in simulations.classes:
+        table, image, spacing = simulations.simulate_batch(cls, simulations.class_table(cls))
         tables.append(table)
         images.append(image)
         distances.append(spacing)
@@ -115,9 +137,10 @@ def trained_classifier(tmp_path_factory):
     np.save(paths["distances"], np.concatenate(distances))
     table[["scenario", "sim_id"]].to_parquet(paths["index"])
     heldout = table.groupby("scenario").head(20)[["scenario", "sim_id"]]
-    model, data = cnn_analysis.train(sweeps.classifier_settings(settings), "cnn", paths, heldout, None, 1.0,
-                                     str(out / "model.ckpt"), threads=2)
-    return settings, model, cnn.heldout_predictions(model, data), table
+    model, data = sweep_stage.train_classifier(
+        settings.sweeps.classifier, "cnn", paths, heldout, str(out / "model.ckpt"), threads=2
+    )
+    return settings, model, heldout_predictions(model, data)[0], table
 
 
 def test_sweep_classifier_beats_chance_on_heldout_windows(trained_classifier):
@@ -132,18 +155,23 @@ def test_sweep_classifier_beats_chance_on_heldout_windows(trained_classifier):
 
 def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, tmp_path):
     settings, model, _, _ = trained_classifier
-    sweep = msprime.SweepGenicSelection(position=300_000, start_frequency=1 / 4000, end_frequency=1 - 1 / 4000,
-                                        s=0.05, dt=1e-6)
-    ts = msprime.sim_ancestry(10, population_size=2000, sequence_length=600_000, recombination_rate=1e-8,
-                              model=[msprime.StandardCoalescent(duration=20), sweep, msprime.StandardCoalescent()],
-                              random_seed=5)
+    sweep = msprime.SweepGenicSelection(
+        position=300_000, start_frequency=1 / 4000, end_frequency=1 - 1 / 4000, s=0.05, dt=1e-6
+    )
+    ts = msprime.sim_ancestry(
+        10,
+        population_size=2000,
+        sequence_length=600_000,
+        recombination_rate=1e-8,
+        model=[msprime.StandardCoalescent(duration=20), sweep, msprime.StandardCoalescent()],
+        random_seed=5,
+    )
     ts = msprime.sim_mutations(ts, rate=5e-8, model=msprime.BinaryMutationModel(), random_seed=5)
     vcf = tmp_path / "chromosome.vcf"
     with open(vcf, "w") as handle:
         ts.write_vcf(handle, contig_id="1", position_transform=lambda x: np.asarray(x) + 1)
     genotypes = read_vcf_region(vcf, "1", 0, 600_000, {"EUR": 10}, None, seed=1)
-    region = {"contig": "1", "start": 0, "end": 600_000}
-    scan = cnn_analysis.sweep_scan(model, genotypes, settings.sweeps, region)
+    scan = sweep_stage.scan(model, genotypes, settings.sweeps.scan)  # chromosome 1, [0, 600,000)
     assert len(scan) == (600_000 - 50_000) // 25_000 + 1
     top = scan.sort_values("hard", ascending=False).head(3)
     assert ((top["start"] < 300_000) & (top["end"] > 300_000)).any(), scan[["start", "hard", "window_pi"]]
@@ -155,15 +183,15 @@ def test_scan_skips_windows_without_enough_snps_and_refuses_a_region_without_any
     from popsbi.genotypes import Genotypes
 
     monkeypatch.chdir(root)
-    settings = settings_with(root, SWEEPS).sweeps
+    scan = settings_with(root, SWEEPS).sweeps.scan
     rng = np.random.default_rng(0)
     positions = np.sort(rng.choice(np.arange(1, 50_001), 60, replace=False))  # SNPs in the first 50 kb only
     haplotypes = (rng.random((60, 20)) < 0.3).astype(np.int8)
     g = Genotypes(haplotypes, positions, {"EUR": np.arange(20)}, 150_000, polarised=False)
-    table, images, _ = sweeps.scan_windows(g, settings, 1_000)
+    table, images, _ = sweeps.scan_windows(g, scan.windows, scan.step, scan.min_snps, 1_000)
     assert table["start"].tolist() == [1_000, 26_000, 51_000, 76_000, 101_000]
     assert table["skipped"].tolist() == ["", "", "fewer than 10 SNPs", "fewer than 10 SNPs", "fewer than 10 SNPs"]
     assert len(images) == 2
     empty = Genotypes(haplotypes[:0], positions[:0], {"EUR": np.arange(20)}, 150_000, polarised=False)
     with pytest.raises(DataError, match="no window of the scanned region has at least 10 SNPs"):
-        sweeps.scan_windows(empty, settings, 0)
+        sweeps.scan_windows(empty, scan.windows, scan.step, scan.min_snps, 0)

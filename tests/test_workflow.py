@@ -47,8 +47,9 @@ def test_same_config_and_seed_give_identical_datasets_and_tables(example_runs):
     first, second = (run / "results" for run in example_runs)
     for name in OUTPUTS:
         assert (first / "datasets" / name).read_bytes() == (second / "datasets" / name).read_bytes(), name
-    tables = sorted(path.relative_to(first) for suffix in ("tsv", "csv", "parquet", "yaml")
-                    for path in first.rglob(f"*.{suffix}"))
+    tables = sorted(
+        path.relative_to(first) for suffix in ("tsv", "csv", "parquet", "yaml") for path in first.rglob(f"*.{suffix}")
+    )
     assert len(tables) > 30
     for name in tables:  # ABC, networks (trained on the CPU), run summary
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
@@ -63,8 +64,13 @@ def test_editing_one_scenario_reruns_only_its_jobs(example_runs):
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
     rerun = {"draw_priors": 1, "draw_scenario": 1, "simulate_batch": 2, "aggregate": 1, "plot_sumstats": 1}
-    abc_stage = {"heldout": 1, "observed_features": 1, "abc_model_choice": 1, "abc_parameters": 3,
-                 "abc_cross_validation": 1}
+    abc_stage = {
+        "heldout": 1,
+        "observed_features": 1,
+        "abc_model_choice": 1,
+        "abc_parameters": 3,
+        "abc_cross_validation": 1,
+    }
     cnn_stage = {"cnn_train": 2 * 2, "cnn_evaluate": 2, "cnn_learning_curve": 1, "compare_methods": 1}
     assert counts == {**rerun, **abc_stage, **cnn_stage, "run_summary": 1, "all": 1}
     assert "results/priors/founder.parquet" in result.stdout
@@ -150,21 +156,36 @@ def test_cnn_stage_of_the_example_trains_evaluates_and_compares(example_runs):
         assert observed["probability"].sum() == pytest.approx(1, abs=1e-5)
         estimates = pd.read_csv(results / "cnn" / architecture / "observed_parameters.tsv", sep="\t")
         founder = estimates[estimates["scenario"] == "founder"].set_index("parameter")
-        assert 10 <= founder.loc["N_found", "q2.5"] <= founder.loc["N_found", "median"] <= founder.loc["N_found", "q97.5"] <= 500
+        assert (
+            10
+            <= founder.loc["N_found", "q2.5"]
+            <= founder.loc["N_found", "median"]
+            <= founder.loc["N_found", "q97.5"]
+            <= 500
+        )
         for plot in ("training_curves", "confusion", "calibration"):
             assert (results / "cnn" / architecture / f"{plot}.png").stat().st_size > 10_000
         assert (example_runs[0] / "logs" / "cnn_train" / f"{architecture}_100pct.log").read_text().count("epoch ") >= 1
     curve = pd.read_csv(results / "cnn" / "learning_curve.tsv", sep="\t")
     assert sorted(zip(curve["architecture"], curve["percent"])) == [
-        ("cnn", 50), ("cnn", 100), ("exchangeable", 50), ("exchangeable", 100)]
+        ("cnn", 50),
+        ("cnn", 100),
+        ("exchangeable", 50),
+        ("exchangeable", 100),
+    ]
     comparison = pd.read_csv(results / "comparison" / "accuracy.tsv", sep="\t")
     assert set(comparison["method"]) == {"ABC rejection (0.5)", "ABC random forest", "CNN cnn", "CNN exchangeable"}
     assert comparison["accuracy"].between(0, 1).all()
 
 
 def test_every_rule_writes_a_log(example_runs, root):
-    rules = set(re.findall(r"^rule (\w+):", "".join(path.read_text() for path in (root / "workflow" / "rules").glob("*.smk")),
-                           flags=re.M))
+    rules = set(
+        re.findall(
+            r"^rule (\w+):",
+            "".join(path.read_text() for path in (root / "workflow" / "rules").glob("*.smk")),
+            flags=re.M,
+        )
+    )
     assert {"simulate_batch", "cnn_train", "run_summary"} <= rules
     logs = example_runs[0] / "logs"
     for rule in {r for r in rules if not r.startswith("sweep_")} - {"shapeit4_example"}:  # no VCF, no sweeps

@@ -10,7 +10,6 @@ As in R's ``abc`` package, unless the docstring says otherwise.
 
 import logging
 import math
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,8 +53,10 @@ def prepare_reference(sumstats, statistic_names, observed=None):
     if observed is not None:
         missing = [name for name in names if name not in observed]
         if missing:
-            raise DataError(f"the observed data lack statistics that the simulations have: {', '.join(missing)}; "
-                            "compute both with the same config (features)")
+            raise DataError(
+                f"the observed data lack statistics that the simulations have: {', '.join(missing)}; "
+                "compute both with the same config (features)"
+            )
     values = sumstats[names].to_numpy(dtype=float)
     nan_share = np.isnan(values).mean(axis=0)
     spread = np.nanmax(values, axis=0, initial=-np.inf) - np.nanmin(values, axis=0, initial=np.inf)
@@ -78,8 +79,13 @@ def prepare_reference(sumstats, statistic_names, observed=None):
         log.warning("%d simulations dropped: NaN in a statistic", (~complete).sum())
     values = values[complete]
     scale = mad(values)
-    return Reference(values / scale, kept, scale, sumstats["scenario"].to_numpy()[complete],
-                     sumstats[complete].reset_index(drop=True))
+    return Reference(
+        values / scale,
+        kept,
+        scale,
+        sumstats["scenario"].to_numpy()[complete],
+        sumstats[complete].reset_index(drop=True),
+    )
 
 
 def mad(values):
@@ -101,8 +107,10 @@ def accepted_count(tolerance, n, min_accepted):
     """ceil(tolerance * n), the number of simulations a tolerance accepts; too few is an error."""
     n_accepted = math.ceil(tolerance * n)
     if n_accepted < min_accepted:
-        raise AbcError(f"tolerance {tolerance:g} accepts {n_accepted} of {n} simulations, fewer than the "
-                       f"{min_accepted} needed (abc.min_accepted): raise the tolerance or simulate more")
+        raise AbcError(
+            f"tolerance {tolerance:g} accepts {n_accepted} of {n} simulations, fewer than the "
+            f"{min_accepted} needed (abc.min_accepted): raise the tolerance or simulate more"
+        )
     return n_accepted
 
 
@@ -158,24 +166,6 @@ def mnlogistic_probabilities(statistics, labels, weights, target, scenarios, sim
 
 # Parameters --------------------------------------------------------------------------------
 
-def to_unbounded(values, prior):
-    """Logit of the position within the prior's support (on log scale for log-uniform priors)."""
-    low, high = prior.support
-    if prior.dist == "loguniform":
-        values, low, high = np.log(values), np.log(low), np.log(high)
-    position = np.clip((values - low) / (high - low), 1e-9, 1 - 1e-9)
-    return np.log(position / (1 - position))
-
-
-def from_unbounded(values, prior):
-    low, high = prior.support
-    position = 1 / (1 + np.exp(-values))
-    if prior.dist == "loguniform":
-        values = np.exp(np.log(low) + position * (np.log(high) - np.log(low)))
-    else:
-        values = low + position * (high - low)
-    return np.clip(values, low, high)  # exp(log(x)) may round past a bound
-
 
 def local_linear_adjustment(parameters, statistics, target, weights):
     """Beaumont, Zhang and Balding (2002): theta - (s - s_obs) beta, with beta from a weighted
@@ -226,8 +216,12 @@ def weighted_quantiles(values, weights, quantiles):
 def summarise(values, weights):
     """Mean, median and 95% interval of weighted draws."""
     q025, median, q975 = weighted_quantiles(values, weights, [0.025, 0.5, 0.975])
-    return {"mean": float(np.average(values, weights=weights)), "median": float(median),
-            "q2.5": float(q025), "q97.5": float(q975)}
+    return {
+        "mean": float(np.average(values, weights=weights)),
+        "median": float(median),
+        "q2.5": float(q025),
+        "q97.5": float(q975),
+    }
 
 
 def parameter_posterior(parameters, priors, statistics, target, tolerance, min_accepted, regression):
@@ -243,9 +237,9 @@ def parameter_posterior(parameters, priors, statistics, target, tolerance, min_a
     posteriors = {"rejection": (pd.DataFrame(draws, columns=free), np.ones(len(accepted)))}
     if regression == "loclinear":
         weights = epanechnikov_weights(distances[accepted])
-        unbounded = np.column_stack([to_unbounded(draws[:, j], priors[name]) for j, name in enumerate(free)])
+        unbounded = np.column_stack([priors[name].to_unbounded(draws[:, j]) for j, name in enumerate(free)])
         adjusted = local_linear_adjustment(unbounded, statistics[accepted], target, weights)
-        back = np.column_stack([from_unbounded(adjusted[:, j], priors[name]) for j, name in enumerate(free)])
+        back = np.column_stack([priors[name].from_unbounded(adjusted[:, j]) for j, name in enumerate(free)])
         posteriors["loclinear"] = (pd.DataFrame(back, columns=free), weights)
     return posteriors
 
@@ -260,6 +254,7 @@ def posterior_table(posteriors):
 
 
 # Random forest -----------------------------------------------------------------------------
+
 
 def random_forest(statistics, labels, trees, seed, threads=1):
     """Random-forest classifier of scenarios (Pudlo et al. 2016), with its out-of-bag error,
@@ -286,29 +281,7 @@ def random_forest_choice(classifier, error_model, target):
     return chosen, probability, dict(zip(classifier.classes_, votes))
 
 
-# Held-out simulations, cross-validation, goodness of fit -------------------------------------
-
-def choose_heldout(sumstats, per_scenario, seed):
-    """(scenario, sim_id) of ``per_scenario`` simulations per scenario, drawn from ``seed``.
-
-    These pseudo-observed datasets are left out of every reference table, so ABC and the
-    CNN are tested on the same simulations.
-    """
-    rng = np.random.default_rng([seed, zlib.crc32(b"heldout")])
-    chosen = []
-    for scenario, group in sumstats.groupby("scenario", sort=False):
-        if per_scenario >= len(group):
-            raise AbcError(f"abc.heldout_per_scenario ({per_scenario}) must be smaller than the "
-                           f"{len(group)} simulations of scenario {scenario}")
-        ids = np.sort(rng.choice(group["sim_id"].to_numpy(), per_scenario, replace=False))
-        chosen.append(pd.DataFrame({"scenario": scenario, "sim_id": ids}))
-    return pd.concat(chosen, ignore_index=True)
-
-
-def heldout_mask(table, heldout):
-    """Boolean mask of the rows of a table with (scenario, sim_id) columns that are held out."""
-    keys = set(zip(heldout["scenario"], heldout["sim_id"]))
-    return np.array([key in keys for key in zip(table["scenario"], table["sim_id"])], dtype=bool)
+# Cross-validation, goodness of fit ---------------------------------------------------------
 
 
 def cross_validate_model_choice(train, train_labels, pods, pod_labels, scenarios, tolerances, min_accepted):
@@ -328,32 +301,20 @@ def cross_validate_model_choice(train, train_labels, pods, pod_labels, scenarios
     return pd.DataFrame(rows)
 
 
-def prediction_error(true, estimate):
-    """R abc's cv4abc prediction error: sum of squared errors / (n var(true))."""
-    true, estimate = np.asarray(true, dtype=float), np.asarray(estimate, dtype=float)
-    return float(np.sum((estimate - true) ** 2) / (len(true) * np.var(true)))
-
-
-def confusion_matrix(true, predicted, scenarios):
-    """Counts with true scenarios as rows and predicted as columns."""
-    table = pd.crosstab(pd.Categorical(true, scenarios), pd.Categorical(predicted, scenarios), dropna=False)
-    table.index.name, table.columns.name = "true", "predicted"
-    return table
-
-
-def goodness_of_fit(statistics, target, tolerance, replicates, seed):
+def goodness_of_fit(statistics, target, tolerance, replicates, rng):
     """R abc's ``gfit``: the mean distance of the accepted simulations to the target, against
-    its distribution when the target is one of the simulations (pseudo-observed, left out).
+    its distribution when the target is one of the simulations (pseudo-observed, left out), ``replicates``
+    of them drawn with the Generator ``rng``.
 
     Returns (observed statistic, null statistics, p-value = share of null >= observed).
     """
+
     def statistic(reference, point):
         distances = distances_to(reference, point)
         n_accepted = max(math.ceil(tolerance * len(reference)), 1)
         return np.partition(distances, n_accepted - 1)[:n_accepted].mean()
 
     observed = statistic(statistics, target)
-    rng = np.random.default_rng(seed)
     picks = rng.choice(len(statistics), size=min(replicates, len(statistics)), replace=False)
     null = np.array([statistic(np.delete(statistics, i, axis=0), statistics[i]) for i in picks])
     return observed, null, float(np.mean(null >= observed))

@@ -1,70 +1,174 @@
-"""Validate the workflow configuration and turn it into :class:`Settings`.
+"""The workflow configuration: the one module that knows its key names.
 
-Validation happens once, at workflow start-up, before any job runs: first the
-JSON schema (which also fills in defaults), then checks the schema cannot
-express (model files, placeholders without priors, impossible constraints,
-demes that cannot be sampled). Every failure is a :class:`ConfigError` naming
-the key and what is expected.
+Validation happens once, at workflow start-up, before any job runs: first the JSON
+schema (which also fills in defaults), then checks the schema cannot express (model
+files, placeholders without priors, impossible constraints, demes that cannot be
+sampled). Every failure is a :class:`ConfigError` naming the key and what is expected;
+domain code raises its own errors, which are mapped here to the key that caused them.
+
+The result, :class:`Settings`, hands each stage the plain values it needs (a
+:class:`SimulationSettings` per scenario, :class:`AbcSettings`, :class:`NetworkSettings`,
+:class:`ObservedSettings`, :class:`SweepStage`): the rules pass them to their jobs as
+params, so a job neither reads nor checks the config again.
 """
 
 import copy
-import gzip
+import hashlib
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
-import msprime
 import numpy as np
 import yaml
 
-from popsbi import features
-from popsbi.errors import ConfigError, ScenarioError
+from popsbi import features, sweeps
+from popsbi.errors import ConfigError, ConstraintError, PriorError, ScenarioError
+from popsbi.genetic_map import read_recombination_map
+from popsbi.nn.hyperparameters import Hyperparameters
 from popsbi.priors import Prior, batch_rows, draw_prior_table
 from popsbi.scenarios import ScenarioModel, extant_demes
-from popsbi.sweeps import load_sweep_settings
+from popsbi.summaries import Summaries
 
 #: Parameters that the genome section may put a prior on.
 GENOME_PARAMETERS = ("mutation_rate", "recombination_rate")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Scenario:
     name: str
-    model: ScenarioModel
+    model: str
     priors: dict
-    constraints: list
+    constraints: tuple
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """What simulating and summarising one scenario's prior table needs."""
+
+    scenario: str
+    model: str
+    parameters: tuple  # the model's placeholders, columns of the prior table
+    samples: dict
+    sequence_length: int
+    mutation_rate: float | None  # None: a prior, drawn per simulation
+    recombination_rate: float | None  # None: a prior, or the map below
+    recombination_map: dict | None  # path, start, end of a genetic map
+    summaries: Summaries
+    simulations: int
+    batch_size: int
+    keep_tree_sequences: bool
+
+    def batch_rows(self, batch):
+        return batch_rows(batch, self.batch_size, self.simulations)
+
+    def recombination(self):
+        """Per-bp rate (when fixed) or RateMap of the simulated region; None when it is a prior."""
+        if self.recombination_map is not None:
+            return read_recombination_map(**self.recombination_map)
+        return self.recombination_rate
+
+
+@dataclass(frozen=True)
+class AbcSettings:
+    """What the ABC analyses need: the scenarios, their priors and the ``abc`` section."""
+
+    seed: int
+    scenarios: tuple
+    priors: dict  # scenario -> {parameter: Prior}, genome parameters included
+    tolerance: float
+    parameter_tolerance: float
+    tolerance_sweep: tuple
+    min_accepted: int
+    regression: str
+    model_choice_regression: str
+    random_forest_trees: int
+    gfit_replicates: int
+
+    @property
+    def parameter_names(self):
+        """Every parameter of every scenario, genome parameters included."""
+        return {name for priors in self.priors.values() for name in priors}
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """What training a network to tell classes apart needs (scenarios, or sweep classes)."""
+
+    seed: int
+    classes: tuple
+    population_sizes: tuple  # haplotypes per population, in the order of the image rows
+    hyperparameters: Hyperparameters
+    parameter_priors: dict | None = None  # {(scenario, parameter): Prior} of the parameter head
+
+
+@dataclass(frozen=True)
+class ObservedSettings:
+    """The observed data (a VCF region, or a held-out simulation) and how to summarise them."""
+
+    vcf: str | None
+    contig: str | None
+    start: int | None
+    end: int | None
+    popmap: str | None
+    pseudo_observed_scenario: str | None
+    samples: dict
+    seed: int
+    summaries: Summaries
+    parameter_names: tuple
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """The VCF region scanned for sweeps, in windows."""
+
+    vcf: str
+    contig: str
+    start: int
+    end: int
+    popmap: str | None
+    individuals: int
+    seed: int
+    windows: sweeps.Windows
+    step: int
+    min_snps: int
+    threshold: float
+
+
+@dataclass(frozen=True)
+class SweepStage:
+    """The sweep stage: simulated windows, their classifier and the scan."""
+
+    simulations: sweeps.SweepSimulations
+    classifier: NetworkSettings
+    architecture: str
+    heldout_per_class: int
+    threshold: float
+    scan: ScanSettings
 
 
 @dataclass
 class Settings:
-    """The validated configuration, with scenario models loaded."""
+    """The validated configuration, resolved into what each stage needs."""
 
     raw: dict
     seed: int
     simulations_per_scenario: int
     batch_size: int
-    keep_tree_sequences: bool
     samples: dict
     scenarios: dict
     genome_priors: dict
     sequence_length: int
-    recombination_map: dict | None
-    features: features.FeatureSettings
-    polarised: bool
-    image_snps: int
-    sort_rows: str
-    observed: dict
-    abc: dict
-    cnn: dict
-    sweeps: object = None  # sweeps.SweepSettings, or None when the stage is off
+    summaries: Summaries
+    abc: AbcSettings = None
+    networks: NetworkSettings = None
+    observed: ObservedSettings = None
+    sweeps: SweepStage = None  # None when the stage is off
 
     @property
     def n_batches(self):
         return math.ceil(self.simulations_per_scenario / self.batch_size)
-
-    def batch_rows(self, batch):
-        return batch_rows(batch, self.batch_size, self.simulations_per_scenario)
 
     @property
     def parameter_names(self):
@@ -75,12 +179,55 @@ class Settings:
         """All priors of a scenario's table: the model's, then the genome's."""
         return {**self.scenarios[scenario].priors, **self.genome_priors}
 
-    def recombination(self):
-        """Per-bp rate (when fixed) or RateMap of the simulated region; None when it is a prior."""
-        if self.recombination_map is not None:
-            return read_recombination_map(**self.recombination_map)
-        prior = self.genome_priors.get("recombination_rate")
-        return None if prior else float(self.raw["genome"]["recombination_rate"])
+    def prior_table(self, scenario):
+        """The arguments of :func:`popsbi.priors.draw_prior_table` for a scenario."""
+        return {
+            "priors": self.priors_of(scenario),
+            "constraints": list(self.scenarios[scenario].constraints),
+            "n": self.simulations_per_scenario,
+            "master_seed": self.seed,
+            "scenario": scenario,
+        }
+
+    def simulation(self, scenario):
+        genome = self.raw["genome"]
+        return SimulationSettings(
+            scenario=scenario,
+            model=self.scenarios[scenario].model,
+            parameters=tuple(self.scenarios[scenario].priors),
+            samples=dict(self.samples),
+            sequence_length=self.sequence_length,
+            mutation_rate=None if "mutation_rate" in self.genome_priors else float(genome["mutation_rate"]),
+            recombination_rate=None
+            if isinstance(genome["recombination_rate"], dict)
+            else float(genome["recombination_rate"]),
+            recombination_map=genome["recombination_map"],
+            summaries=self.summaries,
+            simulations=self.simulations_per_scenario,
+            batch_size=self.batch_size,
+            keep_tree_sequences=self.raw["keep_tree_sequences"],
+        )
+
+    def run_facts(self):
+        """What the config says of a run, for the run summary."""
+        scan = self.raw["sweeps"]["scan"] if self.sweeps else None
+        return {
+            "seed": self.seed,
+            "config_md5": hashlib.md5(yaml.safe_dump(self.raw, sort_keys=True).encode()).hexdigest(),
+            "scenarios": list(self.scenarios),
+            "simulations_per_scenario": self.simulations_per_scenario,
+            "batches": self.n_batches * len(self.scenarios),
+            "samples": dict(self.samples),
+            "sequence_length": self.sequence_length,
+            "networks": list(self.raw["cnn"]["architectures"]),
+            "sweeps": None
+            if scan is None
+            else {
+                "classes": list(self.sweeps.simulations.classes),
+                "simulations_per_class": self.sweeps.simulations.simulations_per_class,
+                "scan": f"{scan['vcf']} {scan['contig']}:{scan['start'] + 1}-{scan['end']}",
+            },
+        }
 
 
 def load_schema(path):
@@ -101,56 +248,100 @@ def validate(config, schema):
 def load_settings(config, schema_path):
     """Validate ``config`` (a dict, as Snakemake's ``config``) and build the Settings."""
     config = validate(config, load_schema(schema_path))
-    genome = config["genome"]
-    feature_config = config["features"]
+    genome, feature_config = config["genome"], config["features"]
     genome_priors = {
-        name: Prior.from_config(genome[name], f"genome.{name}")
-        for name in GENOME_PARAMETERS
-        if isinstance(genome[name], dict)
+        name: prior(genome[name], f"genome.{name}") for name in GENOME_PARAMETERS if isinstance(genome[name], dict)
     }
     if genome["recombination_map"] is not None:
         genome_priors.pop("recombination_rate", None)
+    statistics = features.FeatureSettings(
+        statistics=tuple(feature_config["statistics"]),
+        sfs_bins=feature_config["sfs_bins"],
+        joint_sfs_bins=feature_config["joint_sfs_bins"],
+        ld_distance_bins=tuple(feature_config["ld_distance_bins"]),
+        ld_max_snps=feature_config["ld_max_snps"],
+        ld_min_maf=feature_config["ld_min_maf"],
+        haplotype_snps=feature_config["haplotype_snps"],
+    )
+    _check_features(statistics, feature_config["polarised"])
     settings = Settings(
         raw=config,
         seed=config["seed"],
         simulations_per_scenario=config["simulations_per_scenario"],
         batch_size=config["batch_size"],
-        keep_tree_sequences=config["keep_tree_sequences"],
         samples=dict(config["samples"]),
         scenarios={},
         genome_priors=genome_priors,
         sequence_length=genome["sequence_length"],
-        recombination_map=genome["recombination_map"],
-        features=features.FeatureSettings.from_config(feature_config),
-        polarised=feature_config["polarised"],
-        image_snps=feature_config["image"]["n_snps"],
-        sort_rows=feature_config["image"]["sort_rows"],
-        observed=config["observed"],
-        abc=config["abc"],
-        cnn=config["cnn"],
+        summaries=Summaries(
+            statistics,
+            feature_config["image"]["n_snps"],
+            feature_config["image"]["sort_rows"],
+            feature_config["polarised"],
+        ),
     )
-    _check_features(settings)
-    if settings.recombination_map is not None:
-        settings.sequence_length = _check_recombination_map(settings.recombination_map)
+    if genome["recombination_map"] is not None:
+        settings.sequence_length = _check_recombination_map(genome["recombination_map"])
     for name, spec in config["scenarios"].items():
         settings.scenarios[name] = _load_scenario(name, spec, settings)
-    _check_observed(settings)
-    _check_abc(settings)
+    settings.observed = _observed(config["observed"], settings)
+    settings.abc = _abc(config["abc"], settings)
+    settings.networks = NetworkSettings(
+        seed=settings.seed,
+        classes=tuple(settings.scenarios),
+        population_sizes=tuple(2 * n for n in settings.samples.values()),
+        hyperparameters=hyperparameters(config["cnn"]),
+        parameter_priors=_parameter_priors(settings) if config["cnn"]["parameter_head"] else None,
+    )
     if config["sweeps"] is not None:
-        settings.sweeps = load_sweep_settings(config["sweeps"], settings.samples, settings.seed)
+        settings.sweeps = _sweeps(config["sweeps"], settings)
     return settings
 
 
-def read_recombination_map(path, start, end):
-    """RateMap of [start, end) of a genetic map with columns position (bp), chromosome, cM.
+def prior(spec, key):
+    """A Prior from its config form: a number (fixed) or {dist, low, high} / {dist: fixed, value}."""
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        return Prior("fixed", value=float(spec))
+    with _key(key):
+        if spec["dist"] == "fixed":
+            return Prior("fixed", value=float(spec["value"]))
+        return Prior(spec["dist"], low=float(spec["low"]), high=float(spec["high"]))
 
-    This is the format of SHAPEIT/IMPUTE maps such as ``chr20.b37.gmap.gz``; the
-    returned map's coordinates start at 0.
-    """
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt") as handle:
-        whole = msprime.RateMap.read_hapmap(handle, position_col=0, map_col=2)
-    return whole.slice(left=start, right=end, trim=True)
+
+def hyperparameters(section):
+    """The training settings of a ``cnn`` section."""
+    return Hyperparameters(
+        filters=tuple(section["filters"]),
+        dropout=section["dropout"],
+        learning_rate=section["learning_rate"],
+        weight_decay=section["weight_decay"],
+        batch_size=section["batch_size"],
+        max_epochs=section["max_epochs"],
+        patience=section["patience"],
+        validation_fraction=section["validation_fraction"],
+        parameter_loss_weight=section["parameter_loss_weight"],
+        accelerator=section["accelerator"],
+        tensorboard=section["tensorboard"],
+    )
+
+
+@contextmanager
+def _key(key):
+    """Turn a domain error raised inside the block into a ConfigError naming ``key``."""
+    try:
+        yield
+    except (PriorError, ScenarioError) as err:
+        raise ConfigError(f"{key}: {err}") from None
+
+
+def _parameter_priors(settings):
+    """The priors of the parameter head: every free parameter of every scenario, in scenario order."""
+    return {
+        (scenario, name): p
+        for scenario in settings.scenarios
+        for name, p in settings.priors_of(scenario).items()
+        if p.dist != "fixed"
+    } or None
 
 
 def _check_recombination_map(spec):
@@ -163,96 +354,244 @@ def _check_recombination_map(spec):
     try:
         rate_map = read_recombination_map(**spec)
     except Exception as err:  # msprime/numpy raise various errors on malformed maps
-        raise ConfigError(f"{key}.path: cannot read '{spec['path']}' as a genetic map "
-                          f"(columns: position bp, chromosome, cM): {err}") from None
+        raise ConfigError(
+            f"{key}.path: cannot read '{spec['path']}' as a genetic map (columns: position bp, chromosome, cM): {err}"
+        ) from None
     if np.isnan(rate_map.rate).all():
         raise ConfigError(f"{key}: the map has no positions within [{spec['start']}, {spec['end']})")
     return int(rate_map.sequence_length)
 
 
-def _check_observed(settings):
-    observed, key = settings.observed, "observed"
+def _observed(observed, settings):
+    key = "observed"
     if observed["vcf"] is None:
         scenario = observed["pseudo_observed_scenario"]
         if scenario is None:
             raise ConfigError(f"{key}: give either vcf (with contig, start, end) or pseudo_observed_scenario")
         if scenario not in settings.scenarios:
-            raise ConfigError(f"{key}.pseudo_observed_scenario: '{scenario}' is not a scenario "
-                              f"(scenarios: {', '.join(settings.scenarios)})")
-        return
-    missing = [name for name in ("contig", "start", "end") if name not in observed]
-    if missing:
-        raise ConfigError(f"{key}: with vcf, also give {', '.join(missing)}")
-    length = observed["end"] - observed["start"]
-    if length != settings.sequence_length:
-        raise ConfigError(f"{key}: the region [{observed['start']}, {observed['end']}) is {length} bp but "
-                          f"simulations are {settings.sequence_length} bp; observed data must be summarised "
-                          "as the simulations are")
-    if observed["popmap"] is None and len(settings.samples) > 1:
-        raise ConfigError(f"{key}.popmap: the config samples {len(settings.samples)} populations; "
-                          "a popmap must say which VCF samples belong to which")
-    if observed["popmap"] is not None and not Path(observed["popmap"]).is_file():
-        raise ConfigError(f"{key}.popmap: no such file '{observed['popmap']}'")
+            raise ConfigError(
+                f"{key}.pseudo_observed_scenario: '{scenario}' is not a scenario "
+                f"(scenarios: {', '.join(settings.scenarios)})"
+            )
+    else:
+        missing = [name for name in ("contig", "start", "end") if name not in observed]
+        if missing:
+            raise ConfigError(f"{key}: with vcf, also give {', '.join(missing)}")
+        length = observed["end"] - observed["start"]
+        if length != settings.sequence_length:
+            raise ConfigError(
+                f"{key}: the region [{observed['start']}, {observed['end']}) is {length} bp but "
+                f"simulations are {settings.sequence_length} bp; observed data must be summarised "
+                "as the simulations are"
+            )
+        if observed["popmap"] is None and len(settings.samples) > 1:
+            raise ConfigError(
+                f"{key}.popmap: the config samples {len(settings.samples)} populations; "
+                "a popmap must say which VCF samples belong to which"
+            )
+        if observed["popmap"] is not None and not Path(observed["popmap"]).is_file():
+            raise ConfigError(f"{key}.popmap: no such file '{observed['popmap']}'")
+    return ObservedSettings(
+        vcf=observed["vcf"],
+        contig=observed.get("contig"),
+        start=observed.get("start"),
+        end=observed.get("end"),
+        popmap=observed["popmap"],
+        pseudo_observed_scenario=observed["pseudo_observed_scenario"],
+        samples=dict(settings.samples),
+        seed=settings.seed,
+        summaries=settings.summaries,
+        parameter_names=tuple(sorted(settings.parameter_names)),
+    )
 
 
-def _check_abc(settings):
-    """The held-out set and every tolerance must leave enough simulations to accept."""
-    config, n = settings.abc, settings.simulations_per_scenario
+def _abc(config, settings):
+    """The ABC settings; the held-out set and every tolerance must leave enough simulations to accept."""
+    n = settings.simulations_per_scenario
     if config["heldout_per_scenario"] >= n:
-        raise ConfigError(f"abc.heldout_per_scenario ({config['heldout_per_scenario']}) must be smaller than "
-                          f"simulations_per_scenario ({n})")
+        raise ConfigError(
+            f"abc.heldout_per_scenario ({config['heldout_per_scenario']}) must be smaller than "
+            f"simulations_per_scenario ({n})"
+        )
     per_scenario = n - config["heldout_per_scenario"]
-    checks = [("abc.tolerance", t, per_scenario * len(settings.scenarios))
-              for t in [config["tolerance"], *config["tolerance_sweep"]]]
+    checks = [
+        ("abc.tolerance", t, per_scenario * len(settings.scenarios))
+        for t in [config["tolerance"], *config["tolerance_sweep"]]
+    ]
     checks.append(("abc.parameter_tolerance", config["parameter_tolerance"], per_scenario))
     for key, tolerance, available in checks:
         accepted = math.ceil(tolerance * available)
         if accepted < config["min_accepted"]:
-            raise ConfigError(f"{key}: tolerance {tolerance:g} accepts {accepted} of {available} reference "
-                              f"simulations, fewer than abc.min_accepted ({config['min_accepted']}); raise the "
-                              "tolerance or simulations_per_scenario")
+            raise ConfigError(
+                f"{key}: tolerance {tolerance:g} accepts {accepted} of {available} reference "
+                f"simulations, fewer than abc.min_accepted ({config['min_accepted']}); raise the "
+                "tolerance or simulations_per_scenario"
+            )
+    return AbcSettings(
+        seed=settings.seed,
+        scenarios=tuple(settings.scenarios),
+        priors={scenario: settings.priors_of(scenario) for scenario in settings.scenarios},
+        tolerance=config["tolerance"],
+        parameter_tolerance=config["parameter_tolerance"],
+        tolerance_sweep=tuple(config["tolerance_sweep"]),
+        min_accepted=config["min_accepted"],
+        regression=config["regression"],
+        model_choice_regression=config["model_choice_regression"],
+        random_forest_trees=config["random_forest_trees"],
+        gfit_replicates=config["gfit_replicates"],
+    )
 
 
-def _check_features(settings):
-    polarised_only = sorted(set(settings.features.statistics) & features.NEED_POLARISED)
-    if polarised_only and not settings.polarised:
+def _check_features(statistics, polarised):
+    polarised_only = sorted(set(statistics.statistics) & features.NEED_POLARISED)
+    if polarised_only and not polarised:
         raise ConfigError(
             f"features.statistics: {', '.join(polarised_only)} need(s) polarised data; set "
             "features.polarised: true (observed alleles coded ancestral/derived) or remove them"
         )
-    edges = settings.features.ld_distance_bins
+    edges = statistics.ld_distance_bins
     if any(b <= a for a, b in zip(edges, edges[1:])):
         raise ConfigError(f"features.ld_distance_bins: edges must increase, got {list(edges)}")
 
 
+def _model(label, path, key):
+    with _key(key):
+        return ScenarioModel(label, path)
+
+
 def _load_scenario(name, spec, settings):
     key = f"scenarios.{name}"
-    model = ScenarioModel(name, spec["model"])
-    priors = {param: Prior.from_config(prior, f"{key}.priors.{param}") for param, prior in spec["priors"].items()}
+    model = _model(name, spec["model"], f"{key}.model")
+    priors = {param: prior(value, f"{key}.priors.{param}") for param, value in spec["priors"].items()}
     missing = sorted(model.parameters - set(priors))
     if missing:
-        raise ConfigError(f"{key}.priors: no prior for {', '.join(missing)}, used in {spec['model']}; "
-                          "add e.g. '<name>: {dist: uniform, low: ..., high: ...}'")
+        raise ConfigError(
+            f"{key}.priors: no prior for {', '.join(missing)}, used in {spec['model']}; "
+            "add e.g. '<name>: {dist: uniform, low: ..., high: ...}'"
+        )
     unused = sorted(set(priors) - model.parameters)
     if unused:
-        raise ConfigError(f"{key}.priors: {', '.join(unused)} not used in {spec['model']} "
-                          f"(its placeholders: {', '.join(sorted(model.parameters)) or 'none'})")
+        raise ConfigError(
+            f"{key}.priors: {', '.join(unused)} not used in {spec['model']} "
+            f"(its placeholders: {', '.join(sorted(model.parameters)) or 'none'})"
+        )
     clashes = sorted(set(priors) & set(GENOME_PARAMETERS))
     if clashes:
         raise ConfigError(f"{key}.priors: {', '.join(clashes)} is a genome parameter; set it under genome")
-    scenario = Scenario(name, model, priors, spec["constraints"])
-    example = draw_prior_table(priors, spec["constraints"], 1, settings.seed, name, key=f"{key}.constraints")
-    params = {param: float(example[param].iloc[0]) for param in priors}
     try:
-        graph = model.graph(params)
-    except ScenarioError as err:
-        raise ConfigError(f"{key}.model: {err}") from None
+        example = draw_prior_table(priors, spec["constraints"], 1, settings.seed, name)
+    except ConstraintError as err:
+        raise ConfigError(f"{key}.constraints[{err.index}]: {err}") from None
+    except PriorError as err:
+        raise ConfigError(f"{key}.constraints: {err}") from None
+    with _key(f"{key}.model"):
+        graph = model.graph({param: float(example[param].iloc[0]) for param in priors})
     sampled = extant_demes(graph)
     absent = [deme for deme in settings.samples if deme not in sampled]
     if absent:
-        raise ConfigError(f"samples: deme(s) {', '.join(absent)} cannot be sampled in scenario '{name}' "
-                          f"({spec['model']}); its demes at time 0 are: {', '.join(sampled)}")
-    return scenario
+        raise ConfigError(
+            f"samples: deme(s) {', '.join(absent)} cannot be sampled in scenario '{name}' "
+            f"({spec['model']}); its demes at time 0 are: {', '.join(sampled)}"
+        )
+    return Scenario(name, spec["model"], priors, tuple(spec["constraints"]))
+
+
+def _sweeps(raw, settings):
+    """The sweep stage; ConfigError names the key at fault."""
+    key = "sweeps"
+    classes = raw["classes"]
+    if "soft" in classes:
+        raise ConfigError(
+            f"{key}.classes: soft sweeps (from standing variation) are not modelled correctly by "
+            "msprime's SweepGenicSelection (msprime issue 1762); use neutral, hard and linked"
+        )
+    if raw["start_frequency"] is not None:
+        raise ConfigError(
+            f"{key}.start_frequency: only hard sweeps (from 1/2N) are supported; a higher start "
+            "frequency is a sweep from standing variation, which msprime does not model correctly "
+            "(msprime issue 1762)"
+        )
+    model = _model("sweeps", raw["model"], f"{key}.model")
+    missing = sorted(model.parameters - set(raw["parameters"]))
+    if missing:
+        raise ConfigError(f"{key}.parameters: give a value for {', '.join(missing)} (placeholders of {raw['model']})")
+    with _key(f"{key}.model"):
+        graph = model.graph(raw["parameters"])
+    samples = settings.samples
+    population = raw["population"] or (next(iter(samples)) if len(samples) == 1 else None)
+    if population not in extant_demes(graph):
+        raise ConfigError(
+            f"{key}.population: {population!r} is not a deme of {raw['model']} present at time 0 "
+            f"(demes: {', '.join(extant_demes(graph))})"
+        )
+    priors = {name: prior(spec, f"{key}.priors.{name}") for name, spec in raw["priors"].items()}
+    needed = sorted({name for cls in classes for name in sweeps.PARAMETERS[cls]} - set(priors))
+    if needed:
+        raise ConfigError(f"{key}.priors: no prior for {', '.join(needed)} (needed by classes {', '.join(classes)})")
+    window = raw["window"]
+    if "linked" in classes and priors["linked_distance"].support[0] < window / 2:
+        raise ConfigError(
+            f"{key}.priors.linked_distance: the low bound ({priors['linked_distance'].support[0]:g}) "
+            f"must be at least half the window ({window / 2:g}), so linked sweeps are outside it"
+        )
+    size = graph[population].epochs[-1].end_size
+    if {"hard", "linked"} & set(classes):
+        with _key(f"{key}.model"):
+            size = sweeps.constant_size_during_sweeps(
+                graph, population, priors["s"].support[0], priors["time_since_fixation"].support[1]
+            )
+    if raw["heldout_per_class"] >= raw["simulations_per_class"]:
+        raise ConfigError(
+            f"{key}.heldout_per_class ({raw['heldout_per_class']}) must be smaller than "
+            f"simulations_per_class ({raw['simulations_per_class']})"
+        )
+    scan = raw["scan"]
+    if scan["end"] - scan["start"] < window:
+        raise ConfigError(
+            f"{key}.scan: the region [{scan['start']}, {scan['end']}) is shorter than one window ({window})"
+        )
+    windows = sweeps.Windows(population, window, raw["subwindows"], raw["image_snps"], raw["sort_rows"])
+    simulations = sweeps.SweepSimulations(
+        model=raw["model"],
+        parameters=dict(raw["parameters"]),
+        population_size=size,
+        individuals=raw["individuals"],
+        priors=priors,
+        mutation_rate=raw["mutation_rate"],
+        recombination_rate=raw["recombination_rate"],
+        missing_rate=raw["missing_rate"],
+        classes=tuple(classes),
+        simulations_per_class=raw["simulations_per_class"],
+        batch_size=raw["batch_size"],
+        seed=settings.seed,
+        windows=windows,
+    )
+    classifier = NetworkSettings(
+        seed=settings.seed,
+        classes=tuple(classes),
+        population_sizes=(2 * raw["individuals"],),
+        hyperparameters=hyperparameters(settings.raw["cnn"]),
+    )
+    return SweepStage(
+        simulations=simulations,
+        classifier=classifier,
+        architecture=raw["architecture"],
+        heldout_per_class=raw["heldout_per_class"],
+        threshold=raw["threshold"],
+        scan=ScanSettings(
+            vcf=scan["vcf"],
+            contig=str(scan["contig"]),
+            start=scan["start"],
+            end=scan["end"],
+            popmap=scan["popmap"],
+            individuals=raw["individuals"],
+            seed=settings.seed,
+            windows=windows,
+            step=raw["step"],
+            min_snps=raw["min_snps"],
+            threshold=raw["threshold"],
+        ),
+    )
 
 
 def _describe(error):

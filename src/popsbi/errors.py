@@ -1,4 +1,9 @@
-"""Errors that carry a message meant for the user, never a traceback."""
+"""Errors that carry a message meant for the user, never a traceback.
+
+Domain code raises the error of its domain with what is wrong; the config module,
+which alone knows key names, turns an error met while checking the config into a
+:class:`ConfigError` that names the key.
+"""
 
 
 class PopsbiError(Exception):
@@ -10,7 +15,19 @@ class ConfigError(PopsbiError):
 
 
 class ScenarioError(PopsbiError):
-    """A scenario's Demes model is invalid for a parameter set."""
+    """A Demes model cannot be read, or is invalid for a parameter set."""
+
+
+class PriorError(PopsbiError):
+    """A prior or a constraint between parameters is impossible."""
+
+
+class ConstraintError(PriorError):
+    """Constraint number ``index`` of a list is not a valid comparison of known parameters."""
+
+    def __init__(self, index, message):
+        super().__init__(message)
+        self.index = index
 
 
 class DataError(PopsbiError):

@@ -48,8 +48,11 @@ def parse(text):
         elif isinstance(node, ast.Compare) and any(type(op) not in _COMPARE for op in node.ops):
             raise ExpressionError(f"{text!r}: comparison not allowed (use < <= > >=)")
         elif not isinstance(
-            node, (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Load)
-            + tuple(_BINARY) + tuple(_COMPARE) + (ast.USub, ast.UAdd)
+            node,
+            (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Load)
+            + tuple(_BINARY)
+            + tuple(_COMPARE)
+            + (ast.USub, ast.UAdd),
         ):
             raise ExpressionError(f"{text!r}: {type(node).__name__} is not allowed")
     return tree, names

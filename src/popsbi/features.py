@@ -13,10 +13,22 @@ from dataclasses import dataclass
 import allel
 import numpy as np
 
+from popsbi.genotypes import central
+
 #: Statistics computed within each population.
 PER_POPULATION = (
-    "segregating_sites", "pi", "theta_w", "tajimas_d", "theta_h", "fay_wu_h",
-    "haplotype_count", "haplotype_diversity", "garud_h", "sfs", "ld", "kelly_zns",
+    "segregating_sites",
+    "pi",
+    "theta_w",
+    "tajimas_d",
+    "theta_h",
+    "fay_wu_h",
+    "haplotype_count",
+    "haplotype_diversity",
+    "garud_h",
+    "sfs",
+    "ld",
+    "kelly_zns",
 )
 #: Statistics computed for each pair of populations.
 BETWEEN_POPULATIONS = ("dxy", "fst_hudson", "joint_sfs")
@@ -36,16 +48,6 @@ class FeatureSettings:
     ld_max_snps: int = 100
     ld_min_maf: float = 0.05
     haplotype_snps: int = 200
-
-    @classmethod
-    def from_config(cls, features):
-        keys = ("statistics", "sfs_bins", "joint_sfs_bins", "ld_distance_bins", "ld_max_snps",
-                "ld_min_maf", "haplotype_snps")
-        values = {key: features[key] for key in keys if key in features}
-        for key in ("statistics", "ld_distance_bins"):
-            if key in values:
-                values[key] = tuple(values[key])
-        return cls(**values)
 
 
 def summary_statistics(genotypes, settings):
@@ -119,7 +121,8 @@ def tajimas_d(pairwise_differences, n_segregating, n):
     c2 = b2 - (n + 2) / (a1 * n) + a2 / a1**2
     e1, e2 = c1 / a1, c2 / (a1**2 + a2)
     return (pairwise_differences - n_segregating / a1) / np.sqrt(
-        e1 * n_segregating + e2 * n_segregating * (n_segregating - 1))
+        e1 * n_segregating + e2 * n_segregating * (n_segregating - 1)
+    )
 
 
 def hudson_fst(ac1, ac2):
@@ -148,7 +151,7 @@ def _haplotype_statistics(g, pop, segregating, settings, wanted):
     Over long regions nearly every haplotype is unique, so these statistics use
     at most ``haplotype_snps`` SNPs (segregating in the population) at the centre.
     """
-    sites = _central(np.flatnonzero(segregating), settings.haplotype_snps)
+    sites = central(np.flatnonzero(segregating), settings.haplotype_snps)
     h = allel.HaplotypeArray(g.haplotypes[np.ix_(sites, g.populations[pop])])
     out = {}
     if "haplotype_count" in wanted:
@@ -163,12 +166,6 @@ def _haplotype_statistics(g, pop, segregating, settings, wanted):
             h2_h1 = 0.0
         out.update({f"h1_{pop}": h1, f"h12_{pop}": h12, f"h123_{pop}": h123, f"h2_h1_{pop}": h2_h1})
     return out
-
-
-def _central(indices, n):
-    """The ``n`` middle entries of ``indices`` (all of them when there are fewer)."""
-    start = max((len(indices) - n) // 2, 0)
-    return indices[start:start + n]
 
 
 def _frequency_of_counted_allele(ac, polarised):
@@ -243,7 +240,7 @@ def _ld_decay(g, pop, ac, settings):
 def _kelly_zns(g, pop, segregating, settings):
     """Kelly's (1997) Z_nS: mean r^2 over all pairs of the central ``ld_max_snps`` SNPs segregating
     in the population (NaN with fewer than two)."""
-    sites = _central(np.flatnonzero(segregating), settings.ld_max_snps)
+    sites = central(np.flatnonzero(segregating), settings.ld_max_snps)
     if len(sites) < 2:
         return np.nan
     r = haplotype_r(g.haplotypes[np.ix_(sites, g.populations[pop])])

@@ -20,3 +20,22 @@ class Genotypes:
     populations: dict
     sequence_length: int
     polarised: bool
+
+    def window(self, start, end):
+        """The sites at positions in (start, end] as a region of its own, 1-based from ``start``."""
+        keep = (self.positions > start) & (self.positions <= end)
+        return Genotypes(
+            self.haplotypes[keep], self.positions[keep] - start, self.populations, end - start, self.polarised
+        )
+
+    def sites(self, keep):
+        """The sites where the boolean mask ``keep`` is true, in the same region."""
+        return Genotypes(
+            self.haplotypes[keep], self.positions[keep], self.populations, self.sequence_length, self.polarised
+        )
+
+
+def central(indices, n):
+    """The ``n`` middle entries of ``indices`` (all of them when there are fewer)."""
+    start = max((len(indices) - n) // 2, 0)
+    return indices[start : start + n]

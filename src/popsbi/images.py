@@ -4,6 +4,8 @@ from collections import Counter
 
 import numpy as np
 
+from popsbi.genotypes import central
+
 SORT_ROWS = ("none", "similarity")
 
 
@@ -28,14 +30,13 @@ def genotype_image(genotypes, n_snps, sort_rows="similarity"):
     n_haplotypes = h.shape[1]
     derived = h.sum(axis=1)
     sites = np.flatnonzero((derived > 0) & (derived < n_haplotypes))
-    start = max((len(sites) - n_snps) // 2, 0)
-    sites = sites[start:start + n_snps]
+    sites = central(sites, n_snps)
     block = h[sites]
     minor = (derived[sites] > n_haplotypes / 2)[:, None]
     image = np.zeros((n_haplotypes, n_snps), dtype=np.uint8)
-    image[:, :len(sites)] = np.where(minor, 1 - block, block).T
+    image[:, : len(sites)] = np.where(minor, 1 - block, block).T
     distances = np.zeros(n_snps, dtype=np.float32)
-    distances[1:len(sites)] = np.diff(genotypes.positions[sites]) / genotypes.sequence_length
+    distances[1 : len(sites)] = np.diff(genotypes.positions[sites]) / genotypes.sequence_length
     if sort_rows == "similarity":
         row = 0
         for idx in genotypes.populations.values():

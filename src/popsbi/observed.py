@@ -2,7 +2,6 @@
 
 import logging
 import warnings
-import zlib
 
 import allel
 import numpy as np
@@ -10,6 +9,7 @@ import pandas as pd
 
 from popsbi.errors import DataError
 from popsbi.genotypes import Genotypes
+from popsbi.seeds import rng as seeded_rng
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,10 @@ def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=F
     except (OSError, EOFError, ValueError, RuntimeError) as err:
         raise DataError(f"cannot read VCF '{path}': {err}") from None
     if callset is None:
-        raise DataError(f"VCF '{path}' has no variants in {contig}:{start + 1}-{end} "
-                        "(is the contig named as in the VCF, e.g. '20' or 'chr20'?)")
+        raise DataError(
+            f"VCF '{path}' has no variants in {contig}:{start + 1}-{end} "
+            "(is the contig named as in the VCF, e.g. '20' or 'chr20'?)"
+        )
     vcf_samples = list(callset["samples"])
     columns = _select_samples(vcf_samples, samples, popmap, seed, path)
     selected = np.concatenate(list(columns.values()))
@@ -58,15 +60,25 @@ def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=F
     positions = callset["variants/POS"]
     if np.any(np.diff(positions) < 0):
         raise DataError(f"VCF '{path}' is not sorted by position in {contig}")
-    snp = ((callset["variants/numalt"] == 1)
-           & (np.char.str_len(callset["variants/REF"].astype(str)) == 1)
-           & (np.char.str_len(callset["variants/ALT"][:, 0].astype(str)) == 1))
+    snp = (
+        (callset["variants/numalt"] == 1)
+        & (np.char.str_len(callset["variants/REF"].astype(str)) == 1)
+        & (np.char.str_len(callset["variants/ALT"][:, 0].astype(str)) == 1)
+    )
     complete = (gt >= 0).all(axis=(1, 2))
     keep = snp & complete
     keep[1:] &= positions[1:] != positions[:-1]  # one record per position, as in simulations
-    log.info("%s %s:%d-%d: %d records, kept %d biallelic SNPs; dropped %d not biallelic SNPs and %d with "
-             "missing genotypes", path, contig, start + 1, end, len(positions), keep.sum(), (~snp).sum(),
-             (snp & ~complete).sum())
+    log.info(
+        "%s %s:%d-%d: %d records, kept %d biallelic SNPs; dropped %d not biallelic SNPs and %d with missing genotypes",
+        path,
+        contig,
+        start + 1,
+        end,
+        len(positions),
+        keep.sum(),
+        (~snp).sum(),
+        (snp & ~complete).sum(),
+    )
     haplotypes = gt[keep].reshape(keep.sum(), -1).astype(np.int8)  # individual i -> columns 2i, 2i + 1
     populations, first = {}, 0
     for population, individuals in columns.items():
@@ -79,23 +91,28 @@ def _check_phased(path, contig, start, end, columns):
     """Haplotype statistics and images need phased genotypes: refuse '0/1' in the selected columns."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="tabix not found")
-        raw = allel.read_vcf(str(path), fields=["calldata/GT"], types={"calldata/GT": "S8"},
-                             region=f"{contig}:{start + 1}-{end}")["calldata/GT"][:, columns, 0]
+        raw = allel.read_vcf(
+            str(path), fields=["calldata/GT"], types={"calldata/GT": "S8"}, region=f"{contig}:{start + 1}-{end}"
+        )["calldata/GT"][:, columns, 0]
     unphased = (np.char.find(raw, b"/") >= 0) & (raw != b"./.")
     if unphased.any():
         site, individual = np.argwhere(unphased)[0]
-        raise DataError(f"VCF '{path}' is unphased: {unphased.sum()} genotypes of the selected individuals in "
-                        f"{contig}:{start + 1}-{end} are written with '/' (first: {raw[site, individual].decode()}); "
-                        "haplotype statistics and images need phased genotypes ('|'): phase the VCF first "
-                        "(e.g. with SHAPEIT or Beagle)")
+        raise DataError(
+            f"VCF '{path}' is unphased: {unphased.sum()} genotypes of the selected individuals in "
+            f"{contig}:{start + 1}-{end} are written with '/' (first: {raw[site, individual].decode()}); "
+            "haplotype statistics and images need phased genotypes ('|'): phase the VCF first "
+            "(e.g. with SHAPEIT or Beagle)"
+        )
 
 
 def _select_samples(vcf_samples, samples, popmap, seed, path):
     """Population -> VCF column indices of the individuals to use, in config order."""
     if popmap is None:
         if len(samples) != 1:
-            raise DataError(f"the config samples {len(samples)} populations; a popmap (observed.popmap) must "
-                            "say which VCF samples belong to which")
+            raise DataError(
+                f"the config samples {len(samples)} populations; a popmap (observed.popmap) must "
+                "say which VCF samples belong to which"
+            )
         available = {next(iter(samples)): list(range(len(vcf_samples)))}
     else:
         absent = [s for s in popmap if s not in vcf_samples]
@@ -109,8 +126,8 @@ def _select_samples(vcf_samples, samples, popmap, seed, path):
     for population, n in samples.items():
         candidates = available.get(population, [])
         if len(candidates) < n:
-            raise DataError(f"population {population} needs {n} individuals (config samples), "
-                            f"the VCF has {len(candidates)} for it")
-        rng = np.random.default_rng([seed, zlib.crc32(population.encode())])
-        columns[population] = np.sort(rng.choice(candidates, size=n, replace=False))
+            raise DataError(
+                f"population {population} needs {n} individuals (config samples), the VCF has {len(candidates)} for it"
+            )
+        columns[population] = np.sort(seeded_rng(seed, population).choice(candidates, size=n, replace=False))
     return columns

@@ -8,8 +8,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from popsbi.batch import statistic_columns  # noqa: E402
-
 
 def _save(fig, path):
     """Every figure at one resolution, closed once written (a long job draws many)."""
@@ -22,15 +20,15 @@ def _accuracy_axis(ax):
     ax.set_ylim(0, 1)
 
 
-def plot_statistics(sumstats, parameters, path, columns_per_row=6):
-    """One panel per statistic: its distribution in each scenario (overlaid histograms).
+def plot_statistics(sumstats, columns, path, columns_per_row=6):
+    """One panel per statistic column: its distribution in each scenario (overlaid histograms).
 
     Shows at a glance which statistics tell the scenarios apart.
     """
-    columns = statistic_columns(sumstats, parameters)
     rows = math.ceil(len(columns) / columns_per_row)
-    fig, axes = plt.subplots(rows, columns_per_row, figsize=(2.6 * columns_per_row, 2.1 * rows),
-                             layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        rows, columns_per_row, figsize=(2.6 * columns_per_row, 2.1 * rows), layout="constrained", squeeze=False
+    )
     scenarios = list(dict.fromkeys(sumstats["scenario"]))
     for ax, column in zip(axes.flat, columns):
         values = sumstats[column].to_numpy(dtype=float)
@@ -40,12 +38,17 @@ def plot_statistics(sumstats, parameters, path, columns_per_row=6):
         else:
             bins = np.linspace(*np.percentile(finite, [0.5, 99.5]), 30)
             for scenario in scenarios:
-                ax.hist(sumstats.loc[sumstats["scenario"] == scenario, column], bins=bins,
-                        histtype="step", density=True, label=scenario)
+                ax.hist(
+                    sumstats.loc[sumstats["scenario"] == scenario, column],
+                    bins=bins,
+                    histtype="step",
+                    density=True,
+                    label=scenario,
+                )
         ax.set_title(column, fontsize=8)
         ax.tick_params(labelsize=6)
         ax.set_yticks([])
-    for ax in axes.flat[len(columns):]:
+    for ax in axes.flat[len(columns) :]:
         ax.axis("off")
     fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside upper center", ncols=len(scenarios))
     _save(fig, path)
@@ -115,8 +118,7 @@ def plot_posteriors(prior_draws, posteriors, priors, scenario, path):
         bins = np.geomspace(low, high, 40) if log_scale else np.linspace(low, high, 40)
         ax.hist(prior_draws[name], bins=bins, density=True, histtype="stepfilled", color="lightgrey", label="prior")
         for method, (draws, weights) in posteriors.items():
-            ax.hist(draws[name], bins=bins, weights=weights, density=True, histtype="step", linewidth=1.5,
-                    label=method)
+            ax.hist(draws[name], bins=bins, weights=weights, density=True, histtype="step", linewidth=1.5, label=method)
         if log_scale:
             ax.set_xscale("log")
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -129,14 +131,14 @@ def plot_posteriors(prior_draws, posteriors, priors, scenario, path):
 
 def plot_confusion(matrices, path):
     """Heatmaps of confusion matrices (rows: true scenario, columns: predicted), as proportions of rows."""
-    fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices), 3.8), layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices), 3.8), layout="constrained", squeeze=False)
     for ax, (title, matrix) in zip(axes[0], matrices.items()):
         proportions = matrix.to_numpy() / np.maximum(matrix.to_numpy().sum(axis=1, keepdims=True), 1)
         ax.imshow(proportions, cmap="Blues", vmin=0, vmax=1)
         for (i, j), value in np.ndenumerate(proportions):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center",
-                    color="white" if value > 0.6 else "black", fontsize=9)
+            ax.text(
+                j, i, f"{value:.2f}", ha="center", va="center", color="white" if value > 0.6 else "black", fontsize=9
+            )
         ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=30, ha="right", fontsize=8)
         ax.set_yticks(range(len(matrix.index)), matrix.index, fontsize=8)
         ax.set_xlabel("predicted")
@@ -225,8 +227,7 @@ def plot_method_comparison(accuracy, path):
     fig, ax = plt.subplots(figsize=(1.6 * len(groups) + 2, 3.8), layout="constrained")
     for i, method in enumerate(methods):
         rows = accuracy[accuracy["method"] == method].set_index("scenario").reindex(groups)
-        ax.bar(np.arange(len(groups)) + (i - (len(methods) - 1) / 2) * width, rows["accuracy"], width,
-               label=method)
+        ax.bar(np.arange(len(groups)) + (i - (len(methods) - 1) / 2) * width, rows["accuracy"], width, label=method)
     ax.set_xticks(range(len(groups)), groups, rotation=20, ha="right", fontsize=8)
     _accuracy_axis(ax)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
@@ -238,8 +239,12 @@ def plot_roc(curves, areas, path):
     fig, ax = plt.subplots(figsize=(5, 4.2), layout="constrained")
     auc = areas.set_index("method")["auc"]
     for method, curve in curves.groupby("method", sort=False):
-        ax.plot(curve["false_positive_rate"], curve["true_positive_rate"], label=f"{method}: AUC {auc[method]:.2f}",
-                linewidth=2.2 if method.startswith("CNN") else 1.2)
+        ax.plot(
+            curve["false_positive_rate"],
+            curve["true_positive_rate"],
+            label=f"{method}: AUC {auc[method]:.2f}",
+            linewidth=2.2 if method.startswith("CNN") else 1.2,
+        )
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
     ax.set_xlabel("false-positive rate (neutral windows)")
     ax.set_ylabel("true-positive rate (hard sweeps)")
@@ -250,8 +255,12 @@ def plot_roc(curves, areas, path):
 def plot_scan(scan, calls, threshold, neutral_call_rate, contig, path):
     """Probability of a hard sweep and classical statistics along the chromosome, called regions shaded."""
     middle = (scan["start"] + scan["end"]) / 2 / 1e6
-    panels = [("hard", "P(hard sweep)"), ("window_pi", "π per bp"), ("window_tajimas_d", "Tajima's D"),
-              ("window_h12", "H12")]
+    panels = [
+        ("hard", "P(hard sweep)"),
+        ("window_pi", "π per bp"),
+        ("window_tajimas_d", "Tajima's D"),
+        ("window_h12", "H12"),
+    ]
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 7), sharex=True, layout="constrained")
     for ax, (column, label) in zip(axes, panels):
         ax.plot(middle, scan[column], marker="o", markersize=3, linewidth=1)
@@ -259,7 +268,9 @@ def plot_scan(scan, calls, threshold, neutral_call_rate, contig, path):
         for _, region in calls.iterrows():
             ax.axvspan(region["start"] / 1e6, region["end"] / 1e6, color="tab:red", alpha=0.15)
     rate = "" if neutral_call_rate is None else f"; {neutral_call_rate:.1%} of neutral simulated windows pass it"
-    axes[0].axhline(threshold, color="tab:red", linestyle="--", linewidth=1, label=f"call threshold {threshold:g}{rate}")
+    axes[0].axhline(
+        threshold, color="tab:red", linestyle="--", linewidth=1, label=f"call threshold {threshold:g}{rate}"
+    )
     axes[0].set_ylim(0, 1)
     axes[0].legend(fontsize=8, loc="upper right")
     axes[-1].set_xlabel(f"position on {contig} (Mb, window centres)")

@@ -6,14 +6,14 @@ the config alone and adding a scenario leaves the other scenarios' tables as
 they were.
 """
 
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from popsbi import expressions
-from popsbi.errors import ConfigError
+from popsbi.errors import ConstraintError, PriorError
+from popsbi.seeds import seed_sequence
 
 DISTRIBUTIONS = ("uniform", "loguniform", "fixed")
 #: Candidates drawn per round of rejection sampling, and the most drawn before
@@ -31,20 +31,13 @@ class Prior:
     high: float | None = None
     value: float | None = None
 
-    @classmethod
-    def from_config(cls, spec, key):
-        """Build from a config mapping (or a bare number, meaning fixed); ``key`` names it in errors."""
-        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
-            return cls("fixed", value=float(spec))
-        dist = spec["dist"]
-        if dist == "fixed":
-            return cls("fixed", value=float(spec["value"]))
-        low, high = float(spec["low"]), float(spec["high"])
-        if not low < high:
-            raise ConfigError(f"{key}: low ({low:g}) must be smaller than high ({high:g})")
-        if dist == "loguniform" and low <= 0:
-            raise ConfigError(f"{key}: a loguniform prior needs low > 0, got {low:g}")
-        return cls(dist, low=low, high=high)
+    def __post_init__(self):
+        if self.dist == "fixed":
+            return
+        if not self.low < self.high:
+            raise PriorError(f"low ({self.low:g}) must be smaller than high ({self.high:g})")
+        if self.dist == "loguniform" and self.low <= 0:
+            raise PriorError(f"a loguniform prior needs low > 0, got {self.low:g}")
 
     @property
     def support(self):
@@ -60,47 +53,59 @@ class Prior:
             return rng.uniform(self.low, self.high, size)
         return np.exp(rng.uniform(np.log(self.low), np.log(self.high), size))
 
+    def to_unbounded(self, values):
+        """Logit of the position within the support (on log scale for a log-uniform prior)."""
+        low, high = self.support
+        if self.dist == "loguniform":
+            values, low, high = np.log(values), np.log(low), np.log(high)
+        position = np.clip((values - low) / (high - low), 1e-9, 1 - 1e-9)
+        return np.log(position / (1 - position))
 
-def scenario_seed_sequence(master_seed, scenario):
-    """SeedSequence of a scenario: stable under renaming or adding other scenarios."""
-    return np.random.SeedSequence([int(master_seed), zlib.crc32(scenario.encode())])
+    def from_unbounded(self, values):
+        """The inverse of :meth:`to_unbounded`: values inside the support."""
+        low, high = self.support
+        position = 1 / (1 + np.exp(-values))
+        if self.dist == "loguniform":
+            values = np.exp(np.log(low) + position * (np.log(high) - np.log(low)))
+        else:
+            values = low + position * (high - low)
+        return np.clip(values, low, high)  # exp(log(x)) may round past a bound
 
 
-def parse_constraints(constraints, parameters, key):
+def parse_constraints(constraints, parameters):
     """Parse constraint strings, checking they compare known parameters."""
     parsed = []
     for i, text in enumerate(constraints):
         try:
             tree, names = expressions.parse(text)
         except expressions.ExpressionError as err:
-            raise ConfigError(f"{key}[{i}]: {err}") from None
+            raise ConstraintError(i, str(err)) from None
         if not expressions.is_comparison(tree):
-            raise ConfigError(f"{key}[{i}]: {text!r} is not a comparison such as 'T_recent < T_old'")
+            raise ConstraintError(i, f"{text!r} is not a comparison such as 'T_recent < T_old'")
         unknown = sorted(names - set(parameters))
         if unknown:
-            raise ConfigError(
-                f"{key}[{i}]: {text!r} uses {', '.join(unknown)}, which has no prior "
-                f"(known: {', '.join(sorted(parameters))})"
+            raise ConstraintError(
+                i, f"{text!r} uses {', '.join(unknown)}, which has no prior (known: {', '.join(sorted(parameters))})"
             )
         parsed.append((text, tree))
     return parsed
 
 
-def draw_prior_table(priors, constraints, n, master_seed, scenario, key="constraints"):
+def draw_prior_table(priors, constraints, n, master_seed, scenario):
     """Draw ``n`` parameter sets satisfying every constraint, by rejection.
 
     Returns a DataFrame with columns ``sim_id``, one per parameter, and ``seed``
     (a distinct msprime seed per simulation).
     """
-    parsed = parse_constraints(constraints, priors, key)
-    params_seq, seeds_seq = scenario_seed_sequence(master_seed, scenario).spawn(2)
+    parsed = parse_constraints(constraints, priors)
+    params_seq, seeds_seq = seed_sequence(master_seed, scenario).spawn(2)
     rng = np.random.default_rng(params_seq)
     accepted = {name: [] for name in priors}
     n_accepted = n_drawn = 0
     while n_accepted < n:
         if n_drawn >= _MAX_CANDIDATES:
-            raise ConfigError(
-                f"{key}: constraints {[text for text, _ in parsed]} of scenario '{scenario}' "
+            raise PriorError(
+                f"constraints {[text for text, _ in parsed]} of scenario '{scenario}' "
                 f"accepted {n_accepted} of {n_drawn} prior draws; they cannot be met within the "
                 "priors' bounds (check the bounds and the direction of each comparison)"
             )

@@ -14,31 +14,45 @@ import demes
 import yaml
 
 from popsbi import expressions
-from popsbi.errors import ConfigError, ScenarioError
+from popsbi.errors import ScenarioError
 
 #: Demes fields that hold numbers, hence may hold placeholders.
-NUMERIC_FIELDS = frozenset({
-    "start_size", "end_size", "start_time", "end_time", "time", "rate", "proportion",
-    "proportions", "generation_time", "selfing_rate", "cloning_rate",
-})
+NUMERIC_FIELDS = frozenset(
+    {
+        "start_size",
+        "end_size",
+        "start_time",
+        "end_time",
+        "time",
+        "rate",
+        "proportion",
+        "proportions",
+        "generation_time",
+        "selfing_rate",
+        "cloning_rate",
+    }
+)
 _INFINITY = frozenset({"inf", "infinity", ".inf"})
 
 
 class ScenarioModel:
-    """A Demes model template; ``graph(params)`` resolves it for one parameter set."""
+    """A Demes model template; ``graph(params)`` resolves it for one parameter set.
+
+    ``name`` (a scenario's, or the sweep model's) names the model in errors.
+    """
 
     def __init__(self, name, path):
         self.name = name
         self.path = Path(path)
         if not self.path.is_file():
-            raise ConfigError(f"scenarios.{name}.model: no such file '{path}'")
+            raise ScenarioError(f"no such file '{path}'")
         try:
             with open(self.path) as handle:
                 template = yaml.safe_load(handle)
         except yaml.YAMLError as err:
-            raise ConfigError(f"scenarios.{name}.model: '{path}' is not valid YAML: {err}") from None
+            raise ScenarioError(f"'{path}' is not valid YAML: {err}") from None
         if not isinstance(template, dict) or "demes" not in template:
-            raise ConfigError(f"scenarios.{name}.model: '{path}' is not a Demes model (no 'demes' list)")
+            raise ScenarioError(f"'{path}' is not a Demes model (no 'demes' list)")
         self.parameters = set()
         self._template = self._compile(template, field=None)
 
@@ -52,7 +66,7 @@ class ScenarioModel:
             try:
                 tree, names = expressions.parse(node)
             except expressions.ExpressionError as err:
-                raise ConfigError(f"scenarios.{self.name}.model: '{self.path}', field {field}: {err}") from None
+                raise ScenarioError(f"'{self.path}', field {field}: {err}") from None
             self.parameters |= names
             return _Placeholder(node, tree)
         return node

@@ -1,36 +1,53 @@
-"""msprime simulations of one scenario's parameter sets."""
+"""msprime simulations, neutral or with a sweep, and their haplotypes."""
 
 import msprime
 import numpy as np
 
 from popsbi.genotypes import Genotypes
+from popsbi.seeds import ancestry_and_mutation_seeds
 
 
-def ancestry_and_mutation_seeds(seed):
-    """Two seeds in msprime's range [1, 2**32) derived from a simulation's seed."""
-    return [int(s) % (2**32 - 1) + 1 for s in np.random.SeedSequence(int(seed)).generate_state(2)]
+def demography(graph):
+    """The msprime demography of a resolved Demes graph."""
+    return msprime.Demography.from_demes(graph)
 
 
-def simulate(graph, samples, sequence_length, mutation_rate, recombination, seed):
+def simulate(demography, samples, sequence_length, mutation_rate, recombination, seed, model=None):
     """One tree sequence with mutations.
 
     ``samples`` maps deme name -> number of diploid individuals sampled at time 0;
-    ``recombination`` is a per-bp rate or an :class:`msprime.RateMap`.
+    ``recombination`` is a per-bp rate or an :class:`msprime.RateMap`; ``model`` is
+    msprime's ancestry model (None: the standard coalescent; see :func:`hard_sweep`).
     Mutations follow a binary model (0 = ancestral, 1 = derived) on a discrete genome,
     so every site is a biallelic SNP as in a filtered VCF.
     """
     ancestry_seed, mutation_seed = ancestry_and_mutation_seeds(seed)
     ts = msprime.sim_ancestry(
         samples=samples,
-        demography=msprime.Demography.from_demes(graph),
+        demography=demography,
         sequence_length=sequence_length,
         recombination_rate=recombination,
+        model=model,
         ploidy=2,
         random_seed=ancestry_seed,
     )
-    return msprime.sim_mutations(
-        ts, rate=mutation_rate, model=msprime.BinaryMutationModel(), random_seed=mutation_seed
+    return msprime.sim_mutations(ts, rate=mutation_rate, model=msprime.BinaryMutationModel(), random_seed=mutation_seed)
+
+
+def hard_sweep(position, population_size, s, time_since_fixation):
+    """msprime's ancestry model of a hard sweep at ``position`` (from frequency 1/2N to 1 - 1/2N)
+    that fixed ``time_since_fixation`` generations ago, in a deme of constant ``population_size``.
+
+    ``s`` is msprime's selection coefficient, half of discoal's (msprime issue 1718).
+    """
+    sweep = msprime.SweepGenicSelection(
+        position=position,
+        start_frequency=1 / (2 * population_size),
+        end_frequency=1 - 1 / (2 * population_size),
+        s=s,
+        dt=1e-6,
     )
+    return [msprime.StandardCoalescent(duration=time_since_fixation), sweep, msprime.StandardCoalescent()]
 
 
 def genotypes_from_tree_sequence(ts, populations, polarised):

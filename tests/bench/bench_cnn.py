@@ -27,7 +27,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from popsbi import cnn  # noqa: E402
+from popsbi.nn.data import ImageDataModule  # noqa: E402
+from popsbi.nn.module import ScenarioClassifier  # noqa: E402
+from popsbi.nn.networks import ARCHITECTURES  # noqa: E402
+from popsbi.nn.training import trainer  # noqa: E402
 
 
 class StepTimer(pl.Callback):
@@ -59,13 +62,17 @@ def write_dataset(directory, n, haplotypes=100, snps=128, scenarios=("a", "b", "
     rng = np.random.default_rng(1)
     images = np.lib.format.open_memmap(directory / "images.npy", mode="w+", dtype=np.uint8, shape=(n, haplotypes, snps))
     for start in range(0, n, 1000):
-        images[start:start + 1000] = rng.random((min(1000, n - start), haplotypes, snps)) < 0.2
+        images[start : start + 1000] = rng.random((min(1000, n - start), haplotypes, snps)) < 0.2
     images.flush()
     np.save(directory / "distances.npy", rng.random((n, snps), dtype=np.float32) / snps)
     index = pd.DataFrame({"scenario": np.resize(scenarios, n), "sim_id": np.arange(n) // len(scenarios)})
     index.to_parquet(directory / "index.parquet")
     heldout = index.groupby("scenario").head(50)
-    return [directory / "images.npy", directory / "distances.npy", directory / "index.parquet"], heldout, list(scenarios)
+    return (
+        [directory / "images.npy", directory / "distances.npy", directory / "index.parquet"],
+        heldout,
+        list(scenarios),
+    )
 
 
 def main():
@@ -82,17 +89,17 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         paths, heldout, scenarios = write_dataset(Path(tmp), args.n)
         print(f"{'architecture':<14}{'loader img/s':>14}{'training img/s':>16}{'loader share':>14}")
-        for architecture in cnn.ARCHITECTURES:
-            data = cnn.ImageDataModule(*paths, heldout, scenarios, 1, args.batch_size, 0.1, num_workers=workers)
+        for architecture in ARCHITECTURES:
+            data = ImageDataModule(*paths, heldout, scenarios, 1, args.batch_size, 0.1, num_workers=workers)
             data.setup()
             started, count = time.perf_counter(), 0
             for batch in data.train_dataloader():
                 count += len(batch[0])
             loader_rate = count / (time.perf_counter() - started)
             pl.seed_everything(1, verbose=False)
-            module = cnn.ScenarioClassifier(architecture, scenarios, [100])
+            module = ScenarioClassifier(architecture, scenarios, [100])
             timer = StepTimer()
-            run = cnn.trainer(Path(tmp) / architecture, "auto", args.epochs, patience=args.epochs)
+            run = trainer(Path(tmp) / architecture, "auto", args.epochs, patience=args.epochs)
             run.callbacks.append(timer)
             run.fit(module, data)
             total = timer.waiting + timer.stepping

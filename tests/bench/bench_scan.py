@@ -11,6 +11,7 @@ classifier beside the best single statistic (from results/sweeps/auc.tsv).
 """
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -22,9 +23,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from popsbi import cnn_analysis, sweeps  # noqa: E402
+from popsbi import sweeps  # noqa: E402
 from popsbi.config import load_settings  # noqa: E402
-from popsbi.observed import read_vcf_region  # noqa: E402
+from popsbi.nn.training import load  # noqa: E402
+from popsbi.stages.sweeps import read_target, scan  # noqa: E402
 
 
 def best_time(function, rounds):
@@ -42,22 +44,27 @@ def main():
     args = parser.parse_args()
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     settings = load_settings(config, ROOT / "workflow" / "schemas" / "config.schema.yaml")
-    sweep, scan = settings.sweeps, config["sweeps"]["scan"]
-    vcf = ROOT / scan["vcf"]
-    model = cnn_analysis.load(ROOT / "results" / "sweeps" / "cnn" / "model.ckpt")
-    seconds, genotypes = best_time(lambda: read_vcf_region(vcf, scan["contig"], scan["start"], scan["end"],
-                                                            {sweep.population: sweep.individuals}, None, 1), args.rounds)
-    records = len(allel.read_vcf(str(vcf), fields=["variants/POS"], region=f"{scan['contig']}:{scan['start'] + 1}-{scan['end']}")["variants/POS"])
-    features, (table, _, _) = best_time(lambda: sweeps.scan_windows(genotypes, sweep, scan["start"]), args.rounds)
-    whole, _ = best_time(lambda: cnn_analysis.sweep_scan(model, genotypes, sweep, scan), args.rounds)
-    print(f"VCF: {records} records of {scan['contig']}:{scan['start'] + 1}-{scan['end']} read and filtered "
-          f"in {seconds:.2f} s: {records / seconds:,.0f} variants/s")
-    print(f"scan: {len(table)} windows; features {len(table) / features:,.0f} windows/s; "
-          f"features + network {len(table) / whole:,.0f} windows/s")
+    target = dataclasses.replace(settings.sweeps.scan, vcf=str(ROOT / settings.sweeps.scan.vcf))
+    region = f"{target.contig}:{target.start + 1}-{target.end}"
+    model = load(ROOT / "results" / "sweeps" / "cnn" / "model.ckpt")
+    seconds, genotypes = best_time(lambda: read_target(target), args.rounds)
+    records = len(allel.read_vcf(target.vcf, fields=["variants/POS"], region=region)["variants/POS"])
+    features, (table, _, _) = best_time(
+        lambda: sweeps.scan_windows(genotypes, target.windows, target.step, target.min_snps, target.start), args.rounds
+    )
+    whole, _ = best_time(lambda: scan(model, genotypes, target), args.rounds)
+    print(
+        f"VCF: {records} records of {region} read and filtered in {seconds:.2f} s: {records / seconds:,.0f} variants/s"
+    )
+    print(
+        f"scan: {len(table)} windows; features {len(table) / features:,.0f} windows/s; "
+        f"features + network {len(table) / whole:,.0f} windows/s"
+    )
     auc = pd.read_csv(ROOT / "results" / "sweeps" / "auc.tsv", sep="\t").set_index("method")["auc"]
     network = auc.pop("CNN P(hard sweep)")
-    print(f"held-out AUC, hard sweep vs neutral: CNN {network:.3f}; best single statistic "
-          f"{auc.idxmax()} {auc.max():.3f}")
+    print(
+        f"held-out AUC, hard sweep vs neutral: CNN {network:.3f}; best single statistic {auc.idxmax()} {auc.max():.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,38 +20,42 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from popsbi.batch import simulate_batch  # noqa: E402
 from popsbi.config import load_settings  # noqa: E402
-from popsbi.features import summary_statistics  # noqa: E402
-from popsbi.images import genotype_image  # noqa: E402
 from popsbi.priors import draw_prior_table  # noqa: E402
-from popsbi.simulate import ancestry_and_mutation_seeds, genotypes_from_tree_sequence  # noqa: E402
+from popsbi.scenarios import ScenarioModel  # noqa: E402
+from popsbi.seeds import ancestry_and_mutation_seeds  # noqa: E402
+from popsbi.simulate import genotypes_from_tree_sequence  # noqa: E402
+from popsbi.stages.simulation import simulate_batch  # noqa: E402
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 
-def bare_msprime(settings, scenario, rows):
+def bare_msprime(settings, rows):
     """The least a simulation of these rows needs: resolve the model, simulate, add mutations."""
-    model = settings.scenarios[scenario].model
+    model = ScenarioModel(settings.scenario, settings.model)
     recombination = settings.recombination()
-    mutation_rate = settings.raw["genome"]["mutation_rate"]
     tree_sequences = []
     for row in rows.to_dict("records"):
-        graph = model.graph({name: row[name] for name in settings.scenarios[scenario].priors})
+        graph = model.graph({name: row[name] for name in settings.parameters})
         ancestry_seed, mutation_seed = ancestry_and_mutation_seeds(row["seed"])
-        ts = msprime.sim_ancestry(samples=settings.samples, demography=msprime.Demography.from_demes(graph),
-                                  sequence_length=settings.sequence_length, recombination_rate=recombination,
-                                  random_seed=ancestry_seed)
-        tree_sequences.append(msprime.sim_mutations(ts, rate=mutation_rate, model=msprime.BinaryMutationModel(),
-                                                    random_seed=mutation_seed))
+        ts = msprime.sim_ancestry(
+            samples=settings.samples,
+            demography=msprime.Demography.from_demes(graph),
+            sequence_length=settings.sequence_length,
+            recombination_rate=recombination,
+            random_seed=ancestry_seed,
+        )
+        tree_sequences.append(
+            msprime.sim_mutations(
+                ts, rate=settings.mutation_rate, model=msprime.BinaryMutationModel(), random_seed=mutation_seed
+            )
+        )
     return tree_sequences
 
 
 def features_only(settings, tree_sequences):
     for ts in tree_sequences:
-        genotypes = genotypes_from_tree_sequence(ts, list(settings.samples), settings.polarised)
-        summary_statistics(genotypes, settings.features)
-        genotype_image(genotypes, settings.image_snps, settings.sort_rows)
+        settings.summaries.of(genotypes_from_tree_sequence(ts, list(settings.samples), settings.summaries.polarised))
 
 
 def best_of(rounds, function, *args):
@@ -70,23 +74,27 @@ def main():
     parser.add_argument("--n", type=int, default=100, help="simulations per scenario")
     parser.add_argument("--rounds", type=int, default=3, help="repetitions; the fastest counts")
     args = parser.parse_args()
-    print(f"{'config':<36} {'scenario':<22} {'bare sims/s':>11} {'batch sims/s':>12} {'ratio':>6} "
-          f"{'features/sim':>12}")
+    print(f"{'config':<36} {'scenario':<22} {'bare sims/s':>11} {'batch sims/s':>12} {'ratio':>6} {'features/sim':>12}")
     for config_path in args.configs:
         config = yaml.safe_load((ROOT / config_path).read_text())
         settings = load_settings(config, SCHEMA)
-        if settings.recombination_map and not Path(settings.recombination_map["path"]).is_file():
-            print(f"{config_path}: skipped, {settings.recombination_map['path']} is missing "
-                  "(run the workflow once, or: snakemake resources/shapeit4-example/chr20.b37.gmap.gz)")
+        recombination_map = settings.raw["genome"]["recombination_map"]
+        if recombination_map and not Path(recombination_map["path"]).is_file():
+            print(
+                f"{config_path}: skipped, {recombination_map['path']} is missing "
+                "(run the workflow once, or: snakemake resources/shapeit4-example/chr20.b37.gmap.gz)"
+            )
             continue
         for scenario in settings.scenarios:
-            rows = draw_prior_table(settings.priors_of(scenario), settings.scenarios[scenario].constraints,
-                                    args.n, settings.seed, scenario)
-            bare, tree_sequences = best_of(args.rounds, bare_msprime, settings, scenario, rows)
-            batch, _ = best_of(args.rounds, simulate_batch, settings, scenario, rows)
-            feature, _ = best_of(args.rounds, features_only, settings, tree_sequences)
-            print(f"{config_path:<36} {scenario:<22} {args.n / bare:>11.1f} {args.n / batch:>12.1f} "
-                  f"{bare / batch:>6.2f} {feature / bare:>12.2f}")
+            rows = draw_prior_table(**{**settings.prior_table(scenario), "n": args.n})
+            simulation = settings.simulation(scenario)
+            bare, tree_sequences = best_of(args.rounds, bare_msprime, simulation, rows)
+            batch, _ = best_of(args.rounds, simulate_batch, simulation, rows)
+            feature, _ = best_of(args.rounds, features_only, simulation, tree_sequences)
+            print(
+                f"{config_path:<36} {scenario:<22} {args.n / bare:>11.1f} {args.n / batch:>12.1f} "
+                f"{bare / batch:>6.2f} {feature / bare:>12.2f}"
+            )
 
 
 if __name__ == "__main__":

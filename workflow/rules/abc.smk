@@ -6,12 +6,13 @@ rule heldout:
         "results/abc/heldout.tsv",
     log:
         "logs/heldout.log",
-    params:
-        per_scenario=config["abc"]["heldout_per_scenario"],
     conda:
         "../../envs/abc.yaml"
     resources:
         runtime=5,
+    params:
+        per_scenario=config["abc"]["heldout_per_scenario"],
+        seed=config["seed"],
     script:
         "../scripts/heldout.py"
 
@@ -25,14 +26,13 @@ rule observed_features:
         image="results/observed/image.npz",
     log:
         "logs/observed_features.log",
-    params:
-        observed=config["observed"],
-        features=config["features"],
     conda:
         "../../envs/abc.yaml"
     resources:
         runtime=10,
         mem_mb=4000,
+    params:
+        observed=SETTINGS.observed,
     script:
         "../scripts/observed_features.py"
 
@@ -50,14 +50,14 @@ rule abc_model_choice:
         gfit_plot=report("results/abc/plots/goodness_of_fit.png", caption="../report/gfit.rst", category="ABC"),
     log:
         "logs/abc_model_choice.log",
-    params:
-        abc=config["abc"],
-    threads: 2
     conda:
         "../../envs/abc.yaml"
+    threads: 2
     resources:
         runtime=15,
         mem_mb=4000,
+    params:
+        abc=SETTINGS.abc,
     script:
         "../scripts/abc_model_choice.py"
 
@@ -81,13 +81,13 @@ rule abc_parameters:
         ),
     log:
         "logs/abc_parameters/{scenario}.log",
-    params:
-        abc=config["abc"],
     conda:
         "../../envs/abc.yaml"
     resources:
         runtime=10,
         mem_mb=4000,
+    params:
+        abc=SETTINGS.abc,
     script:
         "../scripts/abc_parameters.py"
 
@@ -102,17 +102,19 @@ rule abc_cross_validation:
         accuracy=report("results/abc/cv/accuracy.tsv", caption="../report/cv_accuracy.rst", category="ABC"),
         confusion="results/abc/cv/confusion.tsv",
         parameters=report("results/abc/cv/parameters.tsv", caption="../report/cv_parameters.rst", category="ABC"),
-        confusion_plot=report("results/abc/plots/cv_confusion.png", caption="../report/cv_confusion.rst", category="ABC"),
+        confusion_plot=report(
+            "results/abc/plots/cv_confusion.png", caption="../report/cv_confusion.rst", category="ABC"
+        ),
         tolerance_plot=report("results/abc/plots/cv_tolerance.png", caption="../report/cv_accuracy.rst", category="ABC"),
     log:
         "logs/abc_cross_validation.log",
-    params:
-        abc=config["abc"],
-    threads: 2
     conda:
         "../../envs/abc.yaml"
+    threads: 2
     resources:
         runtime=30,
         mem_mb=4000,
+    params:
+        abc=SETTINGS.abc,
     script:
         "../scripts/abc_cross_validation.py"

@@ -39,6 +39,8 @@ rule plot_sumstats:
         "../../envs/simulate.yaml"
     resources:
         runtime=5,
+    params:
+        parameters=sorted(SETTINGS.parameter_names),
     script:
         "../scripts/plot_sumstats.py"
 
@@ -55,11 +57,12 @@ rule run_summary:
         config=report("results/summary/config.yaml", caption="../report/config.rst", category="Run summary"),
     log:
         "logs/run_summary.log",
-    params:
-        config=config,
     conda:
         "../../envs/simulate.yaml"
     resources:
         runtime=5,
+    params:
+        facts=SETTINGS.run_facts(),
+        config=config,
     script:
         "../scripts/run_summary.py"

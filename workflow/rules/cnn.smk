@@ -2,17 +2,11 @@ CNN = config["cnn"]
 ARCHITECTURES = CNN["architectures"]
 # Learning-curve points as percentages of the training simulations; 100 is the full model.
 TRAINING_PERCENTS = sorted({round(100 * fraction) for fraction in CNN["learning_curve"]} | {100})
-# What a training depends on: neither the architectures trained nor the learning-curve points.
-TRAINING_HYPERPARAMETERS = {key: value for key, value in CNN.items() if key not in ("architectures", "learning_curve")}
 
 
 wildcard_constraints:
     architecture="|".join(ARCHITECTURES),
     percent=r"\d+",
-
-
-def trained(architecture, name, percent=100):
-    return f"results/cnn/{architecture}/{percent}pct/{name}"
 
 
 rule cnn_train:
@@ -25,17 +19,19 @@ rule cnn_train:
         checkpoint="results/cnn/{architecture}/{percent}pct/model.ckpt",
         metrics="results/cnn/{architecture}/{percent}pct/metrics.csv",
         heldout="results/cnn/{architecture}/{percent}pct/heldout_predictions.tsv",
+        heldout_parameters="results/cnn/{architecture}/{percent}pct/heldout_parameters.tsv",
     log:
         "logs/cnn_train/{architecture}_{percent}pct.log",
-    params:
-        hyperparameters=TRAINING_HYPERPARAMETERS,
-    threads: 4
     conda:
         "../../envs/cnn.yaml"
+    threads: 4
     resources:
         runtime=lambda wildcards, attempt: 60 * attempt,
         mem_mb=8000,
         gpu=1,
+    params:
+        # what a training depends on: neither the architectures trained nor the learning-curve points
+        networks=SETTINGS.networks,
     script:
         "../scripts/cnn_train.py"
 
@@ -46,18 +42,35 @@ rule cnn_evaluate:
         checkpoint=trained("{architecture}", "model.ckpt"),
         metrics=trained("{architecture}", "metrics.csv"),
         heldout=trained("{architecture}", "heldout_predictions.tsv"),
+        heldout_parameters=trained("{architecture}", "heldout_parameters.tsv"),
         sumstats="results/datasets/sumstats.parquet",
         observed="results/observed/image.npz",
     output:
-        curves=report("results/cnn/{architecture}/training_curves.png", caption="../report/cnn_curves.rst",
-                      category="CNN", labels={"network": "{architecture}", "figure": "training curves"}),
+        curves=report(
+            "results/cnn/{architecture}/training_curves.png",
+            caption="../report/cnn_curves.rst",
+            category="CNN",
+            labels={"network": "{architecture}", "figure": "training curves"},
+        ),
         confusion="results/cnn/{architecture}/confusion.tsv",
-        confusion_plot=report("results/cnn/{architecture}/confusion.png", caption="../report/cnn_confusion.rst",
-                              category="CNN", labels={"network": "{architecture}", "figure": "confusion"}),
-        calibration=report("results/cnn/{architecture}/calibration.png", caption="../report/cnn_calibration.rst",
-                           category="CNN", labels={"network": "{architecture}", "figure": "calibration"}),
-        observed=report("results/cnn/{architecture}/observed.tsv", caption="../report/cnn_observed.rst",
-                        category="CNN", labels={"network": "{architecture}", "figure": "observed probabilities"}),
+        confusion_plot=report(
+            "results/cnn/{architecture}/confusion.png",
+            caption="../report/cnn_confusion.rst",
+            category="CNN",
+            labels={"network": "{architecture}", "figure": "confusion"},
+        ),
+        calibration=report(
+            "results/cnn/{architecture}/calibration.png",
+            caption="../report/cnn_calibration.rst",
+            category="CNN",
+            labels={"network": "{architecture}", "figure": "calibration"},
+        ),
+        observed=report(
+            "results/cnn/{architecture}/observed.tsv",
+            caption="../report/cnn_observed.rst",
+            category="CNN",
+            labels={"network": "{architecture}", "figure": "observed probabilities"},
+        ),
         observed_parameters="results/cnn/{architecture}/observed_parameters.tsv",
         parameters="results/cnn/{architecture}/parameters.tsv",
     log:
@@ -67,6 +80,8 @@ rule cnn_evaluate:
     resources:
         runtime=10,
         mem_mb=4000,
+    params:
+        scenarios=SCENARIOS,
     script:
         "../scripts/cnn_evaluate.py"
 
@@ -82,12 +97,13 @@ rule cnn_learning_curve:
         plot=report("results/cnn/learning_curve.png", caption="../report/cnn_learning_curve.rst", category="CNN"),
     log:
         "logs/cnn_learning_curve.log",
-    params:
-        runs=[(a, p) for a in ARCHITECTURES for p in TRAINING_PERCENTS],
     conda:
         "../../envs/cnn.yaml"
     resources:
         runtime=5,
+    params:
+        runs=[(a, p) for a in ARCHITECTURES for p in TRAINING_PERCENTS],
+        networks=SETTINGS.networks,
     script:
         "../scripts/cnn_learning_curve.py"
 
@@ -102,11 +118,13 @@ rule compare_methods:
         plot=report("results/comparison/accuracy.png", caption="../report/comparison.rst", category="Comparison"),
     log:
         "logs/compare_methods.log",
-    params:
-        architectures=ARCHITECTURES,
     conda:
         "../../envs/cnn.yaml"
     resources:
         runtime=5,
+    params:
+        architectures=ARCHITECTURES,
+        tolerance=config["abc"]["tolerance"],
+        scenarios=SCENARIOS,
     script:
         "../scripts/compare_methods.py"

@@ -7,15 +7,13 @@ wildcard_constraints:
     batch=r"\d+",
 
 
-def scenario_config(wildcards):
-    """The config of one scenario and of the genome: a change reruns only that scenario's jobs."""
-    return {
-        "scenario": config["scenarios"][wildcards.scenario],
-        "genome": config["genome"],
-        "samples": config["samples"],
-        "seed": config["seed"],
-        "simulations_per_scenario": config["simulations_per_scenario"],
-    }
+def simulation_settings(wildcards):
+    """What one scenario's jobs need: a change reruns only that scenario's jobs."""
+    return SETTINGS.simulation(wildcards.scenario)
+
+
+def prior_table_arguments(wildcards):
+    return SETTINGS.prior_table(wildcards.scenario)
 
 
 def recombination_map_input(wildcards):
@@ -26,10 +24,10 @@ def recombination_map_input(wildcards):
 
 def observed_inputs(wildcards):
     """The VCF (and popmap), or, for a pseudo-observed dataset, the simulations it comes from."""
-    observed = config["observed"]
-    if observed["vcf"] is None:
+    observed = SETTINGS.observed
+    if observed.vcf is None:
         return {"sumstats": "results/datasets/sumstats.parquet", "heldout": "results/abc/heldout.tsv", **IMAGE_DATASET}
-    return {"vcf": observed["vcf"], **({"popmap": observed["popmap"]} if observed["popmap"] else {})}
+    return {"vcf": observed.vcf, **({"popmap": observed.popmap} if observed.popmap else {})}
 
 
 IMAGE_DATASET = {
@@ -55,7 +53,7 @@ def batch_files(extension):
 
 
 def all_targets():
-    sweeps = ["results/sweeps/scan.tsv", "results/sweeps/auc.tsv"] if config["sweeps"] is not None else []
+    sweeps = ["results/sweeps/scan.tsv", "results/sweeps/auc.tsv"] if SETTINGS.sweeps is not None else []
     return sweeps + [
         expand("results/scenarios/{scenario}.png", scenario=SCENARIOS),
         "results/datasets/sumstats.parquet",
@@ -69,3 +67,19 @@ def all_targets():
         "results/comparison/accuracy.tsv",
         "results/summary/run.tsv",
     ]
+
+
+def trained(architecture, name, percent=100):
+    """A file of the network ``architecture`` trained on ``percent`` % of the training simulations."""
+    return f"results/cnn/{architecture}/{percent}pct/{name}"
+
+
+def sweep_scan_inputs(wildcards):
+    """The sweep classifier, its call rates, and the scanned VCF (and popmap)."""
+    scan = SETTINGS.sweeps.scan
+    return {
+        "checkpoint": "results/sweeps/cnn/model.ckpt",
+        "calls": "results/sweeps/call_rates.tsv",
+        "vcf": scan.vcf,
+        **({"popmap": scan.popmap} if scan.popmap else {}),
+    }

@@ -5,7 +5,12 @@ rule shapeit4_example:
         genetic_map="resources/shapeit4-example/chr20.b37.gmap.gz",
     log:
         "logs/shapeit4_example.log",
+    conda:
+        "../../envs/data.yaml"
     resources:
         runtime=10,
+    params:
+        fetch=workflow.source_path("../scripts/fetch_shapeit4_example.sh"),
+        directory=lambda wildcards, output: os.path.dirname(output.vcf),
     shell:
-        "bash {workflow.basedir}/scripts/fetch_shapeit4_example.sh resources/shapeit4-example > {log} 2>&1"
+        "bash {params.fetch} {params.directory} > {log} 2>&1"

@@ -4,12 +4,12 @@ rule draw_priors:
         "results/priors/{scenario}.parquet",
     log:
         "logs/draw_priors/{scenario}.log",
-    params:
-        scenario=scenario_config,
     conda:
         "../../envs/simulate.yaml"
     resources:
         runtime=5,
+    params:
+        table=prior_table_arguments,
     script:
         "../scripts/draw_priors.py"
 
@@ -31,5 +31,7 @@ rule draw_scenario:
         "../../envs/simulate.yaml"
     resources:
         runtime=5,
+    params:
+        simulation=simulation_settings,
     script:
         "../scripts/draw_scenario.py"

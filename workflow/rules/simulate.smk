@@ -6,21 +6,16 @@ rule simulate_batch:
     output:
         sumstats="results/simulations/{scenario}/batch_{batch}.parquet",
         images="results/simulations/{scenario}/batch_{batch}.npz",
-        trees=(
-            ["results/simulations/{scenario}/batch_{batch}.trees"]
-            if SETTINGS.keep_tree_sequences
-            else []
-        ),
+        trees=(["results/simulations/{scenario}/batch_{batch}.trees"] if config["keep_tree_sequences"] else []),
     log:
         "logs/simulate_batch/{scenario}/batch_{batch}.log",
-    params:
-        scenario=scenario_config,
-        features=config["features"],
     conda:
         "../../envs/simulate.yaml"
     resources:
         # about 50 ms per simulation on a laptop for the default config, plus start-up
         runtime=lambda wildcards, attempt: 5 + attempt * SETTINGS.batch_size // 100,
         mem_mb=lambda wildcards, attempt: 1000 * attempt,
+    params:
+        simulation=simulation_settings,
     script:
         "../scripts/simulate_batch.py"

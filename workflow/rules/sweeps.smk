@@ -1,14 +1,10 @@
 SWEEPS = config["sweeps"]
 SWEEP_CLASSES = SWEEPS["classes"]
-SWEEP_BATCHES = range(SETTINGS.sweeps.n_batches)
+SWEEP_BATCHES = range(SETTINGS.sweeps.simulations.n_batches)
 SWEEP_DATASET = {
     "images": "results/sweeps/datasets/images.npy",
     "distances": "results/sweeps/datasets/distances.npy",
     "index": "results/sweeps/datasets/image_index.parquet",
-}
-# What the simulations depend on (not the scan, the threshold or the classifier).
-SWEEP_SIMULATION_CONFIG = {
-    key: value for key, value in SWEEPS.items() if key not in ("scan", "threshold", "min_snps", "step", "architecture")
 }
 
 
@@ -23,14 +19,14 @@ rule sweep_simulate:
         images="results/sweeps/simulations/{sweep_class}/batch_{batch}.npz",
     log:
         "logs/sweep_simulate/{sweep_class}/batch_{batch}.log",
-    params:
-        sweeps=SWEEP_SIMULATION_CONFIG,
-        seed=config["seed"],
     conda:
         "../../envs/simulate.yaml"
     resources:
         runtime=lambda wildcards, attempt: attempt * max(10, SWEEPS["batch_size"] // 20),
         mem_mb=lambda wildcards, attempt: 1000 * attempt,
+    params:
+        # what the simulations depend on (not the scan, the threshold or the classifier)
+        simulations=SETTINGS.sweeps.simulations,
     script:
         "../scripts/sweep_simulate.py"
 
@@ -38,13 +34,19 @@ rule sweep_simulate:
 rule sweep_aggregate:
     """One statistics table and one image dataset of the simulated windows."""
     input:
-        sumstats=expand("results/sweeps/simulations/{sweep_class}/batch_{batch}.parquet",
-                        sweep_class=SWEEP_CLASSES, batch=SWEEP_BATCHES),
-        images=expand("results/sweeps/simulations/{sweep_class}/batch_{batch}.npz",
-                      sweep_class=SWEEP_CLASSES, batch=SWEEP_BATCHES),
+        sumstats=expand(
+            "results/sweeps/simulations/{sweep_class}/batch_{batch}.parquet",
+            sweep_class=SWEEP_CLASSES,
+            batch=SWEEP_BATCHES,
+        ),
+        images=expand(
+            "results/sweeps/simulations/{sweep_class}/batch_{batch}.npz",
+            sweep_class=SWEEP_CLASSES,
+            batch=SWEEP_BATCHES,
+        ),
     output:
-        sumstats="results/sweeps/datasets/sumstats.parquet",
         **SWEEP_DATASET,
+        sumstats="results/sweeps/datasets/sumstats.parquet",
     log:
         "logs/sweep_aggregate.log",
     conda:
@@ -64,12 +66,13 @@ rule sweep_heldout:
         "results/sweeps/heldout.tsv",
     log:
         "logs/sweep_heldout.log",
-    params:
-        per_scenario=SWEEPS["heldout_per_class"],
     conda:
         "../../envs/abc.yaml"
     resources:
         runtime=5,
+    params:
+        per_scenario=SWEEPS["heldout_per_class"],
+        seed=config["seed"],
     script:
         "../scripts/heldout.py"
 
@@ -85,16 +88,16 @@ rule sweep_train:
         heldout="results/sweeps/cnn/heldout_predictions.tsv",
     log:
         "logs/sweep_train.log",
-    params:
-        hyperparameters=TRAINING_HYPERPARAMETERS,
-        architecture=SWEEPS["architecture"],
-    threads: 4
     conda:
         "../../envs/cnn.yaml"
+    threads: 4
     resources:
         runtime=lambda wildcards, attempt: 60 * attempt,
         mem_mb=8000,
         gpu=1,
+    params:
+        classifier=SETTINGS.sweeps.classifier,
+        architecture=SWEEPS["architecture"],
     script:
         "../scripts/sweep_train.py"
 
@@ -114,20 +117,15 @@ rule sweep_evaluate:
         curves=report("results/sweeps/training_curves.png", caption="../report/cnn_curves.rst", category="Sweeps"),
     log:
         "logs/sweep_evaluate.log",
-    params:
-        threshold=SWEEPS["threshold"],
     conda:
         "../../envs/cnn.yaml"
     resources:
         runtime=10,
+    params:
+        threshold=SWEEPS["threshold"],
+        classes=SWEEP_CLASSES,
     script:
         "../scripts/sweep_evaluate.py"
-
-
-def sweep_scan_inputs(wildcards):
-    scan = SWEEPS["scan"]
-    return {"checkpoint": "results/sweeps/cnn/model.ckpt", "calls": "results/sweeps/call_rates.tsv",
-            "vcf": scan["vcf"], **({"popmap": scan["popmap"]} if scan["popmap"] else {})}
 
 
 rule sweep_scan:
@@ -140,13 +138,12 @@ rule sweep_scan:
         plot=report("results/sweeps/scan.png", caption="../report/sweep_scan.rst", category="Sweeps"),
     log:
         "logs/sweep_scan.log",
-    params:
-        scan=SWEEPS["scan"],
-        threshold=SWEEPS["threshold"],
     conda:
         "../../envs/cnn.yaml"
     resources:
         runtime=30,
         mem_mb=4000,
+    params:
+        scan=SETTINGS.sweeps.scan,
     script:
         "../scripts/sweep_scan.py"

@@ -1,4 +1,4 @@
-from popsbi.batch import aggregate
+from popsbi.datasets import aggregate
 from popsbi.logs import job_logging
 
 with job_logging(snakemake.log[0]):

@@ -1,0 +1,86 @@
+"""Judging methods on held-out simulations: the held-out set that ABC and the networks share,
+confusion matrices, parameter accuracy and the comparison of methods."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from popsbi.errors import PopsbiError
+from popsbi.seeds import rng as seeded_rng
+
+log = logging.getLogger(__name__)
+
+
+def choose_heldout(sumstats, per_scenario, seed):
+    """(scenario, sim_id) of ``per_scenario`` simulations per scenario, drawn from ``seed``.
+
+    These pseudo-observed datasets are left out of every reference and training set, so that
+    every method is tested on the same simulations.
+    """
+    rng = seeded_rng(seed, "heldout")
+    chosen = []
+    for scenario, group in sumstats.groupby("scenario", sort=False):
+        if per_scenario >= len(group):
+            raise PopsbiError(
+                f"cannot hold out {per_scenario} of the {len(group)} simulations of scenario "
+                f"{scenario}: some must be left to learn from"
+            )
+        ids = np.sort(rng.choice(group["sim_id"].to_numpy(), per_scenario, replace=False))
+        chosen.append(pd.DataFrame({"scenario": scenario, "sim_id": ids}))
+    return pd.concat(chosen, ignore_index=True)
+
+
+def heldout_mask(table, heldout):
+    """Boolean mask of the rows of a table with (scenario, sim_id) columns that are held out."""
+    keys = set(zip(heldout["scenario"], heldout["sim_id"]))
+    return np.array([key in keys for key in zip(table["scenario"], table["sim_id"])], dtype=bool)
+
+
+def confusion_matrix(true, predicted, scenarios):
+    """Counts with true scenarios as rows and predicted as columns."""
+    table = pd.crosstab(pd.Categorical(true, scenarios), pd.Categorical(predicted, scenarios), dropna=False)
+    table.index.name, table.columns.name = "true", "predicted"
+    return table
+
+
+def prediction_error(true, estimate):
+    """R abc's cv4abc prediction error: sum of squared errors / (n var(true))."""
+    true, estimate = np.asarray(true, dtype=float), np.asarray(estimate, dtype=float)
+    return float(np.sum((estimate - true) ** 2) / (len(true) * np.var(true)))
+
+
+def parameter_scores(true, median, lower, upper):
+    """Prediction error of the posterior medians and coverage of the 95% intervals [lower, upper]."""
+    true = np.asarray(true, dtype=float)
+    covered = (np.asarray(lower) <= true) & (true <= np.asarray(upper))
+    return {"n": len(true), "prediction_error": prediction_error(true, median), "coverage_95": float(covered.mean())}
+
+
+def compare_methods(methods, scenarios):
+    """Accuracy per scenario and overall of each method (name -> its predictions: true, sim_id,
+    predicted), on the held-out simulations that every method classified."""
+    keys = [set(zip(table["true"], table["sim_id"])) for table in methods.values()]
+    shared = set.intersection(*keys)
+    if len(shared) < max(len(k) for k in keys):
+        log.warning(
+            "compared on the %d held-out simulations every method classified (ABC leaves out those "
+            "with NaN statistics)",
+            len(shared),
+        )
+    rows = []
+    for method, table in methods.items():
+        table = table[[key in shared for key in zip(table["true"], table["sim_id"])]]
+        correct = table["true"] == table["predicted"]
+        for scenario in scenarios:
+            in_scenario = (table["true"] == scenario).to_numpy()
+            rows.append(
+                {
+                    "method": method,
+                    "scenario": scenario,
+                    "n": int(in_scenario.sum()),
+                    "accuracy": float(correct[in_scenario].mean()),
+                }
+            )
+        rows.append({"method": method, "scenario": "overall", "n": len(table), "accuracy": float(correct.mean())})
+    return pd.DataFrame(rows)

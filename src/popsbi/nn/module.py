@@ -1,0 +1,67 @@
+"""The Lightning module: a network, its losses and its metrics."""
+
+import pytorch_lightning as pl
+import torch
+from torch.nn import functional as F
+
+from popsbi.nn.networks import as_channels, network
+
+_MIN_LOG_VARIANCE, _MAX_LOG_VARIANCE = -10.0, 10.0
+
+
+class ScenarioClassifier(pl.LightningModule):
+    """Softmax over scenarios and, with ``parameters``, Gaussian estimates (mean and variance on the
+    standardised unbounded scale) of every scenario's parameters, trained on the true scenario's."""
+
+    def __init__(
+        self,
+        architecture,
+        scenarios,
+        population_sizes,
+        filters=(16, 32, 32),
+        dropout=0.5,
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        parameters=None,
+        parameter_loss_weight=1.0,
+    ):
+        super().__init__()
+        self.save_hyperparameters()
+        n_parameters = len(parameters["columns"]) if parameters else 0
+        self.net = network(architecture, len(scenarios) + 2 * n_parameters, filters, dropout, population_sizes)
+        self.n_scenarios, self.n_parameters = len(scenarios), n_parameters
+
+    def forward(self, images, distances):
+        """Logits over scenarios, parameter means and log-variances."""
+        out = self.net(as_channels(images, distances))
+        mean, log_variance = out[:, self.n_scenarios :].float().chunk(2, dim=1)
+        return out[:, : self.n_scenarios], mean, log_variance.clamp(_MIN_LOG_VARIANCE, _MAX_LOG_VARIANCE)
+
+    def _step(self, batch, stage):
+        images, distances, labels, targets = batch
+        logits, mean, log_variance = self(images, distances)
+        loss = F.cross_entropy(logits.float(), labels)
+        accuracy = (logits.argmax(dim=1) == labels).float().mean()
+        if self.n_parameters:
+            known = ~torch.isnan(targets)
+            if known.any():
+                nll = F.gaussian_nll_loss(mean[known], targets[known], log_variance[known].exp())
+                loss = loss + self.hparams.parameter_loss_weight * nll
+        self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, batch_size=len(labels))
+        self.log(f"{stage}_accuracy", accuracy, on_step=False, on_epoch=True, batch_size=len(labels))
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx):
+        self._step(batch, "val")
+
+    def predict_step(self, batch, batch_idx):
+        logits, mean, log_variance = self(batch[0], batch[1])
+        return torch.softmax(logits.float(), dim=1), mean, log_variance
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(
+            self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
+        )

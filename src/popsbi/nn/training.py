@@ -1,0 +1,229 @@
+"""Training with early stopping and checkpoints, and prediction tables of trained networks."""
+
+import logging
+import os
+import shutil
+import time
+
+import numpy as np
+import pandas as pd
+import pytorch_lightning as pl
+import torch
+
+from popsbi.datasets import load_image_dataset
+from popsbi.errors import PopsbiError
+from popsbi.nn.data import ImageDataModule, ParameterSpace
+from popsbi.nn.module import ScenarioClassifier
+
+log = logging.getLogger(__name__)
+
+#: The columns of a parameter prediction table, after the keys of the image it describes.
+PARAMETER_COLUMNS = ["scenario", "parameter", "median", "q2.5", "q97.5"]
+
+
+class EpochLog(pl.Callback):
+    """One log line per epoch: losses, accuracies and time, for long trainings."""
+
+    def on_train_epoch_start(self, trainer, module):
+        self.started = time.monotonic()
+
+    def on_train_epoch_end(self, trainer, module):
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+        log.info(
+            "epoch %d/%d: train loss %.4f accuracy %.3f, validation loss %.4f accuracy %.3f (%.1f s)",
+            trainer.current_epoch + 1,
+            trainer.max_epochs,
+            metrics.get("train_loss", np.nan),
+            metrics.get("train_accuracy", np.nan),
+            metrics.get("val_loss", np.nan),
+            metrics.get("val_accuracy", np.nan),
+            time.monotonic() - self.started,
+        )
+
+
+def uses_gpu(accelerator):
+    return accelerator in ("auto", "gpu") and torch.cuda.is_available()
+
+
+def trainer(out_dir, accelerator, max_epochs, patience, tensorboard=False):
+    """A Trainer with early stopping on validation loss, the best checkpoint kept and CSV logs.
+
+    On a GPU it trains in bf16 (or fp16) mixed precision; on the CPU in float32 with
+    deterministic algorithms, so that a seed gives the same model.
+    """
+    gpu = uses_gpu(accelerator)
+    loggers = [pl.loggers.CSVLogger(out_dir, name="", version="")]
+    if tensorboard:
+        try:
+            loggers.append(pl.loggers.TensorBoardLogger(out_dir, name="", version="tensorboard"))
+        except ModuleNotFoundError as err:
+            raise PopsbiError(
+                "cnn.tensorboard is true but TensorBoard is not installed (pip install tensorboard)"
+            ) from err
+    precision = ("bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed") if gpu else "32-true"
+    return pl.Trainer(
+        max_epochs=max_epochs,
+        accelerator="gpu" if gpu else "cpu",
+        devices=1,
+        precision=precision,
+        deterministic=not gpu,
+        logger=loggers,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=1,
+        callbacks=[
+            pl.callbacks.EarlyStopping("val_loss", patience=patience),
+            pl.callbacks.ModelCheckpoint(
+                dirpath=f"{out_dir}/checkpoints", filename="best", monitor="val_loss", save_top_k=1
+            ),
+            EpochLog(),
+        ],
+    )
+
+
+def fit(module, datamodule, out_dir, accelerator="auto", max_epochs=30, patience=5, tensorboard=False):
+    """Train and return the path of the best checkpoint (lowest validation loss).
+
+    Seed the generators (``pl.seed_everything``) before building ``module`` for a
+    reproducible initialisation.
+    """
+    run = trainer(out_dir, accelerator, max_epochs, patience, tensorboard)
+    log.info(
+        "training %s on %s: %d training, %d validation images",
+        module.hparams.architecture,
+        "GPU" if uses_gpu(accelerator) else "CPU",
+        len(datamodule.datasets["train"]),
+        len(datamodule.datasets["validation"]),
+    )
+    run.fit(module, datamodule)
+    log.info(
+        "best validation loss %.4f at %s",
+        float(run.checkpoint_callback.best_model_score),
+        run.checkpoint_callback.best_model_path,
+    )
+    return run.checkpoint_callback.best_model_path
+
+
+def train(
+    dataset_paths,
+    heldout,
+    classes,
+    population_sizes,
+    architecture,
+    hyperparameters,
+    seed,
+    checkpoint_path,
+    threads,
+    fraction=1.0,
+    sumstats=None,
+    parameter_priors=None,
+):
+    """Train one network to tell ``classes`` apart (the scenarios, or sweep classes) on ``fraction``
+    of the training images, the held-out rows left out; return the best model and the data.
+
+    ``dataset_paths`` has the aggregated dataset's ``images``, ``distances`` and ``index``;
+    ``population_sizes`` are the haplotypes of each population, in the order of the image rows.
+    With ``parameter_priors`` ({(scenario, parameter): Prior}) and ``sumstats`` (their true
+    values), a parameter head is trained too. The best checkpoint goes to ``checkpoint_path``
+    and Lightning's CSV log beside it.
+    """
+    hp = hyperparameters
+    gpu = uses_gpu(hp.accelerator)
+    torch.set_num_threads(threads)
+    space = ParameterSpace(parameter_priors) if parameter_priors else None
+    data = ImageDataModule(
+        dataset_paths["images"],
+        dataset_paths["distances"],
+        dataset_paths["index"],
+        heldout,
+        list(classes),
+        seed,
+        hp.batch_size,
+        hp.validation_fraction,
+        fraction,
+        sumstats=sumstats,
+        parameters=space,
+        num_workers=threads - 1 if gpu else 0,
+    )
+    data.setup()
+    pl.seed_everything(seed, workers=True, verbose=False)  # initial weights, dropout, shuffling
+    module = ScenarioClassifier(
+        architecture,
+        list(classes),
+        list(population_sizes),
+        filters=list(hp.filters),
+        dropout=hp.dropout,
+        learning_rate=hp.learning_rate,
+        weight_decay=hp.weight_decay,
+        parameters=space.state() if space else None,
+        parameter_loss_weight=hp.parameter_loss_weight,
+    )
+    out_dir = os.path.dirname(checkpoint_path)
+    best = fit(module, data, out_dir, hp.accelerator, hp.max_epochs, hp.patience, hp.tensorboard)
+    os.replace(best, checkpoint_path)
+    shutil.rmtree(os.path.dirname(best))
+    return load(checkpoint_path), data
+
+
+def load(checkpoint_path):
+    return ScenarioClassifier.load_from_checkpoint(checkpoint_path, map_location="cpu")
+
+
+def epoch_history(metrics_csv):
+    """One row per epoch from Lightning's CSV log (training and validation rows merged)."""
+    return pd.read_csv(metrics_csv).groupby("epoch").first().reset_index()
+
+
+@torch.no_grad()
+def predict(module, images, distances, batch_size=256):
+    """Scenario probabilities, parameter means and log-variances of images (numpy arrays)."""
+    module.eval()
+    outputs = [[], [], []]
+    for start in range(0, len(images), batch_size):
+        batch = (
+            torch.from_numpy(np.asarray(images[start : start + batch_size])).to(module.device),
+            torch.from_numpy(np.asarray(distances[start : start + batch_size])).to(module.device),
+        )
+        for out, value in zip(outputs, module.predict_step(batch, 0)):
+            out.append(value.float().cpu().numpy())
+    return tuple(np.concatenate(out) for out in outputs)
+
+
+def prediction_tables(module, images, distances):
+    """Two tables of predictions for images: one row per image with the predicted class and the
+    probability of each class; and, with a parameter head, one row per (image, scenario, parameter)
+    with the median and 95% interval of the parameter given that scenario (column ``image``: the
+    image's row)."""
+    hp = module.hparams
+    probabilities, mean, log_variance = predict(module, images, distances)
+    classes = pd.DataFrame(probabilities, columns=list(hp.scenarios))
+    classes.insert(0, "predicted", np.asarray(hp.scenarios)[probabilities.argmax(axis=1)])
+    parameters = pd.DataFrame(columns=["image", *PARAMETER_COLUMNS])
+    if hp.parameters:
+        space = ParameterSpace.from_state(hp.parameters)
+        quantiles = space.quantiles(mean, log_variance)
+        n, k = len(images), len(space.columns)
+        parameters = pd.DataFrame(
+            {
+                "image": np.repeat(np.arange(n), k),
+                "scenario": [scenario for scenario, _ in space.columns] * n,
+                "parameter": [name for _, name in space.columns] * n,
+                "median": quantiles[0.5].ravel(),
+                "q2.5": quantiles[0.025].ravel(),
+                "q97.5": quantiles[0.975].ravel(),
+            }
+        )
+    return classes, parameters
+
+
+def heldout_predictions(module, datamodule):
+    """prediction_tables of the test (held-out) images, each row keyed by the image's sim_id and
+    true class (columns ``sim_id``, ``true``)."""
+    images, distances, index = load_image_dataset(*datamodule.paths)
+    rows = datamodule.rows["test"]
+    classes, parameters = prediction_tables(module, images[rows], distances[rows])
+    keys = pd.DataFrame({"sim_id": index["sim_id"].to_numpy()[rows], "true": index["scenario"].to_numpy()[rows]})
+    classes = pd.concat([keys, classes], axis=1)
+    parameters = pd.concat([keys.iloc[parameters.pop("image")].reset_index(drop=True), parameters], axis=1)
+    return classes, parameters

@@ -1,0 +1,101 @@
+"""The network stage: training on the workflow's image dataset, held-out and observed predictions,
+parameter accuracy, the learning curve, and the comparison with ABC on the shared held-out set."""
+
+import pandas as pd
+
+from popsbi.evaluation import compare_methods, parameter_scores
+from popsbi.nn import training
+from popsbi.nn.data import split_rows
+
+
+def train(settings, architecture, dataset_paths, heldout, sumstats, fraction, checkpoint_path, threads):
+    """Train one network (NetworkSettings ``settings``) on ``fraction`` of the training simulations,
+    with a parameter head when the settings have parameter priors; returns the best model and the data."""
+    return training.train(
+        dataset_paths,
+        heldout,
+        settings.classes,
+        settings.population_sizes,
+        architecture,
+        settings.hyperparameters,
+        settings.seed,
+        checkpoint_path,
+        threads,
+        fraction=fraction,
+        sumstats=sumstats,
+        parameter_priors=settings.parameter_priors,
+    )
+
+
+def observed_prediction(module, image, distances):
+    """Scenario probabilities of the observed image and, with a parameter head, each scenario's
+    parameter estimates (median and 95% interval) given that scenario."""
+    classes, parameters = training.prediction_tables(module, image[None], distances[None])
+    scenarios = list(module.hparams.scenarios)
+    probabilities = pd.DataFrame({"scenario": scenarios, "probability": classes.loc[0, scenarios].to_numpy(float)})
+    return probabilities, parameters.drop(columns="image")
+
+
+def parameter_accuracy(parameters, sumstats, architecture):
+    """Prediction error and 95% coverage of the parameter head on held-out simulations of each
+    scenario (``parameters``: held-out parameter predictions), as ABC's cross-validation reports them."""
+    own = parameters[parameters["true"] == parameters["scenario"]]
+    truth = own.merge(
+        sumstats, left_on=["true", "sim_id"], right_on=["scenario", "sim_id"], how="left", suffixes=("", "_truth")
+    )
+    rows = []
+    for scenario, name in dict.fromkeys(zip(parameters["scenario"], parameters["parameter"])):
+        mask = ((truth["scenario"] == scenario) & (truth["parameter"] == name)).to_numpy()
+        rows.append(
+            {
+                "scenario": scenario,
+                "parameter": name,
+                "method": f"cnn_{architecture}",
+                **parameter_scores(
+                    truth.loc[mask, name].to_numpy(dtype=float),
+                    truth.loc[mask, "median"],
+                    truth.loc[mask, "q2.5"],
+                    truth.loc[mask, "q97.5"],
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def learning_curve(settings, predictions, index, heldout):
+    """Held-out accuracy of each network against the number of training simulations per scenario.
+
+    ``predictions`` maps (architecture, percent) to that training's held-out predictions.
+    """
+    rows = []
+    for (architecture, percent), table in sorted(predictions.items()):
+        split = split_rows(
+            index,
+            heldout,
+            list(settings.classes),
+            settings.seed,
+            settings.hyperparameters.validation_fraction,
+            percent / 100,
+        )
+        rows.append(
+            {
+                "architecture": architecture,
+                "percent": percent,
+                "training_per_scenario": len(split["train"]) / len(settings.classes),
+                "accuracy": float((table["true"] == table["predicted"]).mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def compare_with_abc(abc_predictions, network_predictions, tolerance, scenarios):
+    """Accuracy per scenario and overall of ABC rejection (at ``tolerance``), ABC random forest and
+    each network, on the held-out simulations that every method classified."""
+    methods = {
+        f"ABC rejection ({tolerance:g})": abc_predictions[
+            (abc_predictions["method"] == "rejection") & (abc_predictions["tolerance"] == tolerance)
+        ],
+        "ABC random forest": abc_predictions[abc_predictions["method"] == "random_forest"],
+    }
+    methods.update({f"CNN {architecture}": table for architecture, table in network_predictions.items()})
+    return compare_methods(methods, scenarios)

@@ -1,0 +1,55 @@
+"""The simulation stage: one batch of a scenario's prior table, simulated and summarised."""
+
+import contextlib
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+
+from popsbi import simulate
+from popsbi.scenarios import ScenarioModel
+
+log = logging.getLogger(__name__)
+
+
+def simulate_batch(settings, rows, trees_path=None):
+    """Simulate every row of ``rows`` (a slice of the prior table of ``settings.scenario``).
+
+    Returns (table, images, distances): the table has the scenario label, the prior table's
+    columns and one column per statistic; images and distances stack the rows' images in the
+    table's order. When ``trees_path`` is given, the tree sequences are written there, one after
+    another (read them back with repeated ``tskit.load`` on one open file).
+    """
+    model = ScenarioModel(settings.scenario, settings.model)
+    summaries = settings.summaries
+    populations = list(settings.samples)
+    recombination = settings.recombination()
+    n_haplotypes = 2 * sum(settings.samples.values())
+    images = np.zeros((len(rows), n_haplotypes, summaries.image_snps), dtype=np.uint8)
+    distances = np.zeros((len(rows), summaries.image_snps), dtype=np.float32)
+    statistics = []
+    started = time.monotonic()
+    with open(trees_path, "wb") if trees_path else contextlib.nullcontext() as trees:
+        for i, row in enumerate(rows.itertuples(index=False)):
+            values = row._asdict()
+            ts = simulate.simulate(
+                simulate.demography(model.graph({name: values[name] for name in settings.parameters})),
+                settings.samples,
+                settings.sequence_length,
+                values.get("mutation_rate", settings.mutation_rate),
+                values.get("recombination_rate", recombination),
+                values["seed"],
+            )
+            if trees:
+                ts.dump(trees)
+            genotypes = simulate.genotypes_from_tree_sequence(ts, populations, summaries.polarised)
+            summary, images[i], distances[i] = summaries.of(genotypes)
+            statistics.append(summary)
+            if (i + 1) % max(len(rows) // 10, 1) == 0 or i + 1 == len(rows):
+                log.info(
+                    "%s: %d/%d simulations (%.1f s)", settings.scenario, i + 1, len(rows), time.monotonic() - started
+                )
+    table = pd.concat([rows.reset_index(drop=True), pd.DataFrame(statistics)], axis=1)
+    table.insert(0, "scenario", settings.scenario)
+    return table, images, distances
