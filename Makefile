@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: setup run test bench
+.PHONY: setup run test lint bench
 
 # torch goes in first, pinned, so that Lightning does not pull another build of it.
 $(BIN)/snakemake: pyproject.toml
@@ -22,6 +22,13 @@ run: setup
 
 test: setup
 	$(BIN)/pytest $(ARGS)
+
+# ruff (lint and format), snakefmt and Snakemake's own linter: each fails on any finding.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check workflow
+	$(BIN)/snakemake --lint
 
 bench: setup
 	$(BIN)/python tests/bench/bench_simulate.py
