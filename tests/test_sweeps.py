@@ -14,6 +14,7 @@ from popsbi import ConfigError, sweeps
 from popsbi.config import load_settings
 from popsbi.nn.training import heldout_predictions
 from popsbi.observed import read_vcf_region
+from popsbi.stages import networks
 from popsbi.stages import sweeps as sweep_stage
 
 SWEEPS = {
@@ -137,9 +138,7 @@ def trained_classifier(tmp_path_factory):
     np.save(paths["distances"], np.concatenate(distances))
     table[["scenario", "sim_id"]].to_parquet(paths["index"])
     heldout = table.groupby("scenario").head(20)[["scenario", "sim_id"]]
-    model, data = sweep_stage.train_classifier(
-        settings.sweeps.classifier, "cnn", paths, heldout, str(out / "model.ckpt"), threads=2
-    )
+    model, data = networks.train(settings.sweeps.classifier, "cnn", paths, heldout, str(out / "model.ckpt"), threads=2)
     return settings, model, heldout_predictions(model, data)[0], table
 
 

@@ -16,7 +16,7 @@ import copy
 import hashlib
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import jsonschema
@@ -254,15 +254,7 @@ def load_settings(config, schema_path):
     }
     if genome["recombination_map"] is not None:
         genome_priors.pop("recombination_rate", None)
-    statistics = features.FeatureSettings(
-        statistics=tuple(feature_config["statistics"]),
-        sfs_bins=feature_config["sfs_bins"],
-        joint_sfs_bins=feature_config["joint_sfs_bins"],
-        ld_distance_bins=tuple(feature_config["ld_distance_bins"]),
-        ld_max_snps=feature_config["ld_max_snps"],
-        ld_min_maf=feature_config["ld_min_maf"],
-        haplotype_snps=feature_config["haplotype_snps"],
-    )
+    statistics = _from_section(features.FeatureSettings, feature_config)
     _check_features(statistics, feature_config["polarised"])
     settings = Settings(
         raw=config,
@@ -290,7 +282,7 @@ def load_settings(config, schema_path):
         seed=settings.seed,
         classes=tuple(settings.scenarios),
         population_sizes=tuple(2 * n for n in settings.samples.values()),
-        hyperparameters=hyperparameters(config["cnn"]),
+        hyperparameters=_from_section(Hyperparameters, config["cnn"]),
         parameter_priors=_parameter_priors(settings) if config["cnn"]["parameter_head"] else None,
     )
     if config["sweeps"] is not None:
@@ -308,21 +300,14 @@ def prior(spec, key):
         return Prior(spec["dist"], low=float(spec["low"]), high=float(spec["high"]))
 
 
-def hyperparameters(section):
-    """The training settings of a ``cnn`` section."""
-    return Hyperparameters(
-        filters=tuple(section["filters"]),
-        dropout=section["dropout"],
-        learning_rate=section["learning_rate"],
-        weight_decay=section["weight_decay"],
-        batch_size=section["batch_size"],
-        max_epochs=section["max_epochs"],
-        patience=section["patience"],
-        validation_fraction=section["validation_fraction"],
-        parameter_loss_weight=section["parameter_loss_weight"],
-        accelerator=section["accelerator"],
-        tensorboard=section["tensorboard"],
-    )
+def _from_section(cls, section, **values):
+    """A settings dataclass whose fields are keys of a config section (lists become tuples),
+    and ``values`` for the fields that are not."""
+    for field in fields(cls):
+        if field.name not in values:
+            value = section[field.name]
+            values[field.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
 
 
 @contextmanager
@@ -427,18 +412,12 @@ def _abc(config, settings):
                 f"simulations, fewer than abc.min_accepted ({config['min_accepted']}); raise the "
                 "tolerance or simulations_per_scenario"
             )
-    return AbcSettings(
+    return _from_section(
+        AbcSettings,
+        config,
         seed=settings.seed,
         scenarios=tuple(settings.scenarios),
         priors={scenario: settings.priors_of(scenario) for scenario in settings.scenarios},
-        tolerance=config["tolerance"],
-        parameter_tolerance=config["parameter_tolerance"],
-        tolerance_sweep=tuple(config["tolerance_sweep"]),
-        min_accepted=config["min_accepted"],
-        regression=config["regression"],
-        model_choice_regression=config["model_choice_regression"],
-        random_forest_trees=config["random_forest_trees"],
-        gfit_replicates=config["gfit_replicates"],
     )
 
 
@@ -570,7 +549,7 @@ def _sweeps(raw, settings):
         seed=settings.seed,
         classes=tuple(classes),
         population_sizes=(2 * raw["individuals"],),
-        hyperparameters=hyperparameters(settings.raw["cnn"]),
+        hyperparameters=_from_section(Hyperparameters, settings.raw["cnn"]),
     )
     return SweepStage(
         simulations=simulations,

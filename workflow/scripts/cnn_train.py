@@ -11,10 +11,10 @@ with job_logging(snakemake.log[0]):
         snakemake.wildcards.architecture,
         inputs,
         pd.read_csv(inputs.heldout, sep="\t"),
-        pd.read_parquet(inputs.sumstats),
-        int(snakemake.wildcards.percent) / 100,
         out.checkpoint,
         snakemake.threads,
+        fraction=int(snakemake.wildcards.percent) / 100,
+        sumstats=pd.read_parquet(inputs.sumstats),
     )
     classes, parameters = heldout_predictions(model, data)
     classes.to_csv(out.heldout, sep="\t", index=False)

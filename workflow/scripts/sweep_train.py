@@ -2,11 +2,11 @@ import pandas as pd
 
 from popsbi.logs import job_logging
 from popsbi.nn.training import heldout_predictions
-from popsbi.stages.sweeps import train_classifier
+from popsbi.stages.networks import train
 
 with job_logging(snakemake.log[0]):
     inputs, out = snakemake.input, snakemake.output
-    model, data = train_classifier(
+    model, data = train(
         snakemake.params.classifier,
         snakemake.params.architecture,
         inputs,

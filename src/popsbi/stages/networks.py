@@ -8,9 +8,11 @@ from popsbi.nn import training
 from popsbi.nn.data import split_rows
 
 
-def train(settings, architecture, dataset_paths, heldout, sumstats, fraction, checkpoint_path, threads):
-    """Train one network (NetworkSettings ``settings``) on ``fraction`` of the training simulations,
-    with a parameter head when the settings have parameter priors; returns the best model and the data."""
+def train(settings, architecture, dataset_paths, heldout, checkpoint_path, threads, fraction=1.0, sumstats=None):
+    """Train one network to tell ``settings.classes`` apart (NetworkSettings: the scenarios, or the
+    sweep classes) on ``fraction`` of the training simulations, with a parameter head when the
+    settings have parameter priors (``sumstats`` then gives their true values); returns the best
+    model and the data."""
     return training.train(
         dataset_paths,
         heldout,

@@ -1,25 +1,11 @@
-"""The sweep stage: the classifier of simulated windows and the scan of a VCF region."""
+"""The sweep stage: the scan of a VCF region by the classifier of simulated windows (trained as
+every network is, by ``stages.networks.train``)."""
 
 import numpy as np
 
 from popsbi import sweeps
 from popsbi.nn import training
 from popsbi.observed import read_popmap, read_vcf_region
-
-
-def train_classifier(settings, architecture, dataset_paths, heldout, checkpoint_path, threads):
-    """Train the sweep classifier (NetworkSettings ``settings``: the classes, no parameter head)."""
-    return training.train(
-        dataset_paths,
-        heldout,
-        settings.classes,
-        settings.population_sizes,
-        architecture,
-        settings.hyperparameters,
-        settings.seed,
-        checkpoint_path,
-        threads,
-    )
 
 
 def read_target(scan):
