@@ -92,7 +92,7 @@ def test_hard_sweeps_remove_diversity_at_the_window_centre(root, monkeypatch):
     monkeypatch.chdir(root)
     simulations = settings_with(root, SWEEPS).sweeps.simulations
     tables = {
-        cls: simulations.simulate_batch(cls, simulations.class_table(cls).iloc[:30])[0] for cls in ("neutral", "hard")
+        cls: simulations.simulate_windows(cls, simulations.class_table(cls).iloc[:30])[0] for cls in ("neutral", "hard")
     }
     centre = f"pi_w{simulations.windows.subwindows // 2:02d}"
     # Expected neutral pi = 4 N mu = 4e-4 per bp; a sweep fixed < 100 generations ago leaves little.
@@ -128,7 +128,7 @@ def trained_classifier(tmp_path_factory):
     tables, images, distances = [], [], []
     simulations = settings.sweeps.simulations
     for cls in simulations.classes:
-        table, image, spacing = simulations.simulate_batch(cls, simulations.class_table(cls))
+        table, image, spacing = simulations.simulate_windows(cls, simulations.class_table(cls))
         tables.append(table)
         images.append(image)
         distances.append(spacing)

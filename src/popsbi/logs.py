@@ -2,10 +2,23 @@
 
 import logging
 import sys
+import time
 import warnings
 from contextlib import contextmanager
 
 from popsbi.errors import PopsbiError
+
+log = logging.getLogger(__name__)
+
+
+def progress(items, total, label, unit, every):
+    """Yield ``items`` (``total`` of them), logging '<label>: k/total <unit> (seconds)' after every
+    ``every``-th item is processed and after the last, so that long loops show where they are."""
+    started = time.monotonic()
+    for i, item in enumerate(items):
+        yield item
+        if (i + 1) % every == 0 or i + 1 == total:
+            log.info("%s: %d/%d %s (%.1f s)", label, i + 1, total, unit, time.monotonic() - started)
 
 
 @contextmanager

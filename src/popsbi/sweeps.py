@@ -15,9 +15,7 @@ discoal alpha = 2Ns corresponds to msprime s = alpha / N. Sweeps from standing v
 :func:`constant_size_during_sweeps` checks it.
 """
 
-import logging
 import math
-import time
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -28,12 +26,11 @@ from popsbi import simulate
 from popsbi.errors import DataError, ScenarioError
 from popsbi.features import FeatureSettings, summary_statistics
 from popsbi.images import genotype_image
+from popsbi.logs import progress
 from popsbi.priors import batch_rows, draw_prior_table
 from popsbi.scenarios import ScenarioModel
 from popsbi.seeds import ancestry_and_mutation_seeds
 from popsbi.seeds import rng as seeded_rng
-
-log = logging.getLogger(__name__)
 
 CLASSES = ("neutral", "hard", "linked")
 PARAMETERS = {
@@ -151,17 +148,14 @@ class SweepSimulations:
         keep = seeded_rng(seed, "missing").random(len(g.positions)) < (1 - self.missing_rate) ** self.individuals
         return g.sites(keep)
 
-    def simulate_batch(self, cls, rows):
+    def simulate_windows(self, cls, rows):
         """Simulate and summarise rows of a class's table: (table, images, distances), with progress."""
-        started = time.monotonic()
         statistics, images, distances = [], [], []
-        for i, (_, row) in enumerate(rows.iterrows()):
+        for _, row in progress(rows.iterrows(), len(rows), cls, "windows", every=50):
             values, image, spacing = self.windows.features(self.window(cls, row))
             statistics.append(values)
             images.append(image)
             distances.append(spacing)
-            if (i + 1) % 50 == 0 or i + 1 == len(rows):
-                log.info("%s: %d/%d windows (%.1f s)", cls, i + 1, len(rows), time.monotonic() - started)
         table = pd.concat([rows.reset_index(drop=True), pd.DataFrame(statistics)], axis=1)
         table.insert(0, "scenario", cls)  # the class, in the column the image datasets are indexed by
         return table, np.stack(images), np.stack(distances)
@@ -234,8 +228,7 @@ def scan_windows(g, windows, step, min_snps, region_start):
     length = windows.length
     rows, images, distances = [], [], []
     starts = range(0, g.sequence_length - length + 1, step)
-    started = time.monotonic()
-    for i, start in enumerate(starts):
+    for start in progress(starts, len(starts), "scan", "windows", every=20):
         part = g.window(start, start + length)
         row = {"start": region_start + start, "end": region_start + start + length, "n_snps": len(part.positions)}
         if len(part.positions) < min_snps:
@@ -245,8 +238,6 @@ def scan_windows(g, windows, step, min_snps, region_start):
             rows.append({**row, "skipped": "", **{k: v for k, v in values.items() if k.startswith("window_")}})
             images.append(image)
             distances.append(spacing)
-        if (i + 1) % 20 == 0 or i + 1 == len(starts):
-            log.info("scan: %d/%d windows (%.1f s)", i + 1, len(starts), time.monotonic() - started)
     if not images:
         raise DataError(f"no window of the scanned region has at least {min_snps} SNPs")
     return pd.DataFrame(rows), np.stack(images), np.stack(distances)

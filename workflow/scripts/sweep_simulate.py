@@ -4,5 +4,5 @@ from popsbi.logs import job_logging
 with job_logging(snakemake.log[0]):
     settings, cls = snakemake.params.simulations, snakemake.wildcards.sweep_class
     rows = settings.class_table(cls).iloc[settings.batch_rows(int(snakemake.wildcards.batch))]
-    table, images, distances = settings.simulate_batch(cls, rows)
+    table, images, distances = settings.simulate_windows(cls, rows)
     write_batch(table, images, distances, snakemake.output.table, snakemake.output.images)

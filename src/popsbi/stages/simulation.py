@@ -1,16 +1,13 @@
 """The simulation stage: one batch of a scenario's prior table, simulated and summarised."""
 
 import contextlib
-import logging
-import time
 
 import numpy as np
 import pandas as pd
 
 from popsbi import simulate
+from popsbi.logs import progress
 from popsbi.scenarios import ScenarioModel
-
-log = logging.getLogger(__name__)
 
 
 def simulate_batch(settings, rows, trees_path=None):
@@ -29,9 +26,11 @@ def simulate_batch(settings, rows, trees_path=None):
     images = np.zeros((len(rows), n_haplotypes, summaries.image_snps), dtype=np.uint8)
     distances = np.zeros((len(rows), summaries.image_snps), dtype=np.float32)
     statistics = []
-    started = time.monotonic()
+    rows_with_progress = progress(
+        rows.itertuples(index=False), len(rows), settings.scenario, "simulations", every=max(len(rows) // 10, 1)
+    )
     with open(trees_path, "wb") if trees_path else contextlib.nullcontext() as trees:
-        for i, row in enumerate(rows.itertuples(index=False)):
+        for i, row in enumerate(rows_with_progress):
             values = row._asdict()
             ts = simulate.simulate(
                 simulate.demography(model.graph({name: values[name] for name in settings.parameters})),
@@ -46,10 +45,6 @@ def simulate_batch(settings, rows, trees_path=None):
             genotypes = simulate.genotypes_from_tree_sequence(ts, populations, summaries.polarised)
             summary, images[i], distances[i] = summaries.of(genotypes)
             statistics.append(summary)
-            if (i + 1) % max(len(rows) // 10, 1) == 0 or i + 1 == len(rows):
-                log.info(
-                    "%s: %d/%d simulations (%.1f s)", settings.scenario, i + 1, len(rows), time.monotonic() - started
-                )
     table = pd.concat([rows.reset_index(drop=True), pd.DataFrame(statistics)], axis=1)
     table.insert(0, "scenario", settings.scenario)
     return table, images, distances
