@@ -22,7 +22,8 @@ def draw_scenario(model, params, path):
     """Tubes diagram of a scenario's Demes model for one parameter set."""
     graph = model.graph(params)
     fig, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
-    demesdraw.tubes(graph, ax=ax, log_time=True)
+    # demesdraw places migration arrows at random: a fixed seed draws the same diagram every run.
+    demesdraw.tubes(graph, ax=ax, log_time=True, seed=1)
     shown = ", ".join(f"{name}={value:.3g}" for name, value in params.items())
     ax.set_title(f"{model.name}\n{shown}", fontsize=9)
     fig.savefig(path, dpi=120)
