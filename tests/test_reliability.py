@@ -61,6 +61,21 @@ def _bad_vcf_run(directory, break_vcf):
     return snakemake(directory, "results/observed/sumstats.tsv", "--configfile", "bad.yaml")
 
 
+def _bit_flipped(data):
+    """The compressed bytes with a run of bits flipped in the middle, as a bad disk or transfer leaves them."""
+    data = bytearray(data)
+    for i in range(len(data) // 2, len(data) // 2 + 200, 7):
+        data[i] ^= 0xFF
+    return bytes(data)
+
+
+def _haploid(data):
+    """Every genotype written as one allele: no site is left with the diploid calls the data need."""
+    lines = gzip.decompress(data).decode().splitlines()
+    body = ["\t".join(line.split("\t")[:9] + ["0"] * (len(line.split("\t")) - 9)) for line in lines if line[0] != "#"]
+    return gzip.compress("\n".join([line for line in lines if line[0] == "#"] + body).encode() + b"\n")
+
+
 @pytest.fixture(scope="module")
 def demo_data(tmp_path_factory):
     """The demo VCF and map: the repository's if `make run` fetched them, else fetched by the rule."""
@@ -80,6 +95,8 @@ def demo_data(tmp_path_factory):
     [
         ("truncated", lambda data: data[: len(data) // 3], "cannot read VCF"),
         ("unphased", lambda data: gzip.compress(gzip.decompress(data).replace(b"0|1", b"0/1")), "is unphased"),
+        ("bit-flipped", _bit_flipped, "cannot read VCF .*: Error -3 while decompressing data"),
+        ("haploid", _haploid, r"0 biallelic SNPs left in .* after filtering, fewer than observed.min_snps \(100\)"),
         (
             "other contig",
             lambda data: gzip.compress(gzip.decompress(data).replace(b"\n20\t", b"\n21\t")),
@@ -125,6 +142,156 @@ def test_config_errors_stop_before_any_job(root, tmp_path, edit, message):
     assert re.search(f"Invalid configuration: {message}", result.stderr), result.stderr[-2000:]
     assert "Traceback" not in result.stderr + result.stdout
     assert not (directory / "results").exists() and not (directory / "logs").exists()
+
+
+def _yaml_edit(old, new):
+    return lambda directory, text: text.replace(old, new, 1)
+
+
+def _demes_edit(directory, text):
+    model = directory / "config" / "scenarios" / "isolation.yaml"
+    model.write_text(model.read_text() + "time_units: years\n")
+    return text
+
+
+def _one_scenario(directory, text):
+    config = yaml.safe_load(text)
+    config["scenarios"] = {"isolation": config["scenarios"]["isolation"]}
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            _yaml_edit("scenarios:\n", "scenarios:\n  founder:\n    model: config/scenarios/founder.yaml\n"),
+            r"bad.yaml: key 'founder' is given twice \(lines 12 and \d\d\)",
+        ),
+        (
+            _demes_edit,
+            r"scenarios.isolation.model: 'config/scenarios/isolation.yaml': key 'time_units' is given twice "
+            r"\(lines 2 and 1\d\)",
+        ),
+        (_one_scenario, r"scenarios: model choice needs at least two scenarios, the config has one \(isolation\)"),
+        (
+            _yaml_edit("        high: 20000", "        hihg: 20000"),
+            r"config key scenarios.isolation.priors.N_anc: unexpected key 'hihg' \(allowed keys: dist, high, low",
+        ),
+        (
+            _yaml_edit("simulations_per_scenario: 6", "simulations_per_scenario: 2e3"),
+            r"config key simulations_per_scenario: YAML read '2e3' as text, not a number: write 2000, or an "
+            r"exponent with a dot and a sign \(e.g. 2.0e\+3\)",
+        ),
+        (_yaml_edit("seed: 7", "seed: 4294967296"), "config key seed: 4294967296 is greater than the maximum"),
+        (
+            _yaml_edit("dist: loguniform\n        low: 1000", "dist: uniform\n        low: -5000"),
+            r"scenarios.isolation.model: scenario 'isolation' \(config/scenarios/isolation.yaml\) is not a valid "
+            r"Demes model with .*N_anc=-\d",
+        ),
+    ],
+)
+def test_config_file_mistakes_stop_before_any_job(root, tmp_path, edit, message):
+    """Mistakes made in the YAML text itself (duplicate keys, typos, numbers YAML reads as text), in a
+    Demes file, or in priors that reach an invalid model, found when Snakemake starts."""
+    directory = checkout(root, tmp_path)
+    text = (directory / tiny(directory)).read_text()
+    (directory / "bad.yaml").write_text(edit(directory, text))
+    result = snakemake(directory, "--configfile", "bad.yaml")
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Invalid configuration: ")]
+    assert len(errors) == 1 and re.search(message, errors[0]), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (directory / "results").exists() and not (directory / "logs").exists()
+
+
+def _set(*path_and_value):
+    *path, key, value = path_and_value
+
+    def edit(config):
+        node = config
+        for part in path:
+            node = node[part]
+        node[key] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda config: config["observed"].update(start=3_000_000, end=4_000_000),
+            r"observed: the region \[3000000, 4000000\) is not the one simulated under genome.recombination_map "
+            r"\[1000000, 2000000\)",
+        ),
+        (
+            _set("observed", "contig", "chr21"),
+            "observed.contig: 'chr21' is not the chromosome of genome.recombination_map",
+        ),
+        (
+            _set("samples", "EUR", 500),
+            r"samples.EUR: 500 individuals of EUR asked for, but '.*reference.vcf.gz' has 300",
+        ),
+        (_set("sweeps", "individuals", 400), "sweeps.individuals: 400 individuals of EUR asked for, but .* has 300"),
+        (_set("sweeps", "scan", "contig", "chr20"), "sweeps.scan.contig: 'chr20' is not a contig of .* declares 20"),
+        (
+            _set("sweeps", "parameters", {"N": -5}),
+            "sweeps.model: scenario 'sweeps' .* not a valid Demes model with N=-5",
+        ),
+        (
+            _set("sweeps", "model", "config/scenarios/absent.yaml"),
+            "sweeps.model: no such file 'config/scenarios/absent",
+        ),
+    ],
+)
+def test_default_config_mistakes_stop_before_any_job(root, tmp_path, demo_data, edit, message):
+    """Mistakes that only the data show (the VCF's header, the genetic map), found at start-up too."""
+    directory = checkout(root, tmp_path)
+    shutil.copytree(demo_data, directory / "resources" / "shapeit4-example")
+    config = yaml.safe_load((directory / tiny(directory, "config/config.yaml")).read_text())
+    edit(config)
+    (directory / "bad.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    result = snakemake(directory, "--configfile", "bad.yaml")
+    assert result.returncode != 0
+    assert re.search(f"Invalid configuration: {message}", result.stderr), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (directory / "results").exists()
+
+
+def test_editing_a_scenario_model_reruns_its_simulations(example_runs):
+    directory = example_runs[1]
+    model = directory / "config" / "scenarios" / "founder.yaml"
+    text, times = model.read_text(), (model.stat().st_atime_ns, model.stat().st_mtime_ns)
+    try:
+        model.write_text(text.replace("time_units: generations", "time_units: generations\ngeneration_time: 1"))
+        result = snakemake(directory, "--configfile", "tiny.yaml", "--dry-run")
+    finally:
+        model.write_text(text)
+        os.utime(model, ns=times)
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout)
+    assert counts["simulate_batch"] == 2 and counts["draw_scenario"] == 1  # founder's two batches, its diagram
+    assert "draw_priors" not in counts  # the prior table does not depend on the file
+    assert "results/simulations/isolation/" not in result.stdout
+
+
+def test_a_full_disk_ends_the_job_with_one_line_naming_the_file(tmp_path, capsys):
+    import numpy as np
+    import pandas as pd
+
+    from popsbi.datasets import write_batch
+    from popsbi.logs import job_logging
+
+    table = pd.DataFrame({"sim_id": [0, 1], "pi_A": [1e-3, 2e-3]})
+    log = tmp_path / "job.log"
+    with pytest.raises(SystemExit) as exit_info, job_logging(log):
+        write_batch(table, np.zeros((2, 4, 8), np.uint8), np.zeros((2, 8), np.float32), "/dev/full", tmp_path / "i.npz")
+    assert exit_info.value.code == 1
+    message = capsys.readouterr().err.strip()
+    assert re.fullmatch(
+        r"popsbi: cannot read or write a file: \[Errno 28\] .*No space left on device.*: '/dev/full'", message
+    ), message
+    assert "Traceback" not in log.read_text()
 
 
 def chromium():

@@ -23,16 +23,19 @@ import jsonschema
 import numpy as np
 import yaml
 
-from popsbi import features, sweeps
-from popsbi.errors import ConfigError, ConstraintError, PriorError, ScenarioError
-from popsbi.genetic_map import read_recombination_map
+from popsbi import features, sweeps, yamlfiles
+from popsbi.errors import ConfigError, ConstraintError, DataError, PriorError, ScenarioError
+from popsbi.genetic_map import map_chromosome, read_recombination_map
 from popsbi.nn.hyperparameters import Hyperparameters
+from popsbi.observed import individuals_by_population, read_popmap, vcf_header
 from popsbi.priors import Prior, batch_rows, draw_prior_table
 from popsbi.scenarios import ScenarioModel, extant_demes
 from popsbi.summaries import Summaries
 
 #: Parameters that the genome section may put a prior on.
 GENOME_PARAMETERS = ("mutation_rate", "recombination_rate")
+#: Prior draws of each scenario (with its constraints) whose Demes model is checked at start-up.
+_CHECKED_DRAWS = 100
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ class ObservedSettings:
     seed: int
     summaries: Summaries
     parameter_names: tuple
+    min_snps: int
 
 
 @dataclass(frozen=True)
@@ -241,8 +245,19 @@ def validate(config, schema):
     validator = _DefaultFillingValidator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
+        while error.parent is not None:  # a failed alternative of a oneOf: describe the value as a whole
+            error = error.parent
         raise ConfigError(_describe(error))
     return config
+
+
+def check_config_files(paths):
+    """Refuse a config file with a key given twice, which a YAML reader silently collapses to the last."""
+    for path in paths:
+        try:
+            yamlfiles.load(path)
+        except yamlfiles.DuplicateKeyError as err:
+            raise ConfigError(f"{path}: {err}") from None
 
 
 def load_settings(config, schema_path):
@@ -274,6 +289,11 @@ def load_settings(config, schema_path):
     )
     if genome["recombination_map"] is not None:
         settings.sequence_length = _check_recombination_map(genome["recombination_map"])
+    if len(config["scenarios"]) < 2:
+        raise ConfigError(
+            f"scenarios: model choice needs at least two scenarios, the config has one "
+            f"({', '.join(config['scenarios'])}); add a competing scenario (README: Adding a scenario)"
+        )
     for name, spec in config["scenarios"].items():
         settings.scenarios[name] = _load_scenario(name, spec, settings)
     settings.observed = _observed(config["observed"], settings)
@@ -315,7 +335,7 @@ def _key(key):
     """Turn a domain error raised inside the block into a ConfigError naming ``key``."""
     try:
         yield
-    except (PriorError, ScenarioError) as err:
+    except (PriorError, ScenarioError, DataError) as err:
         raise ConfigError(f"{key}: {err}") from None
 
 
@@ -363,6 +383,7 @@ def _observed(observed, settings):
         if missing:
             raise ConfigError(f"{key}: with vcf, also give {', '.join(missing)}")
         length = observed["end"] - observed["start"]
+        _check_same_region(observed, settings.raw["genome"]["recombination_map"])
         if length != settings.sequence_length:
             raise ConfigError(
                 f"{key}: the region [{observed['start']}, {observed['end']}) is {length} bp but "
@@ -376,6 +397,9 @@ def _observed(observed, settings):
             )
         if observed["popmap"] is not None and not Path(observed["popmap"]).is_file():
             raise ConfigError(f"{key}.popmap: no such file '{observed['popmap']}'")
+        _check_vcf(
+            observed["vcf"], observed["contig"], settings.samples, observed["popmap"], key, lambda pop: f"samples.{pop}"
+        )
     return ObservedSettings(
         vcf=observed["vcf"],
         contig=observed.get("contig"),
@@ -387,7 +411,58 @@ def _observed(observed, settings):
         seed=settings.seed,
         summaries=settings.summaries,
         parameter_names=tuple(sorted(settings.parameter_names)),
+        min_snps=observed["min_snps"],
     )
+
+
+def _check_vcf(vcf, contig, samples, popmap_path, key, count_key):
+    """The VCF's header must declare the contig (when it declares contigs) and hold enough individuals
+    of each sampled population: found now rather than after every simulation has run."""
+    if not Path(vcf).is_file():
+        return  # the workflow may produce it (rule shapeit4_example); checked when read
+    with _key(f"{key}.vcf"):
+        vcf_samples, contigs = vcf_header(vcf)
+    if contigs and str(contig) not in contigs:
+        raise ConfigError(
+            f"{key}.contig: '{contig}' is not a contig of '{vcf}' (its header declares {', '.join(contigs[:10])})"
+        )
+    with _key(f"{key}.popmap"):
+        popmap = read_popmap(popmap_path) if popmap_path else None
+        available = individuals_by_population(vcf_samples, samples, popmap, vcf)
+    for population, n in samples.items():
+        found = len(available.get(population, []))
+        if found < n:
+            raise ConfigError(
+                f"{count_key(population)}: {n} individuals of {population} asked for, but '{vcf}' has {found}"
+                + (" (by the popmap)" if popmap else "")
+            )
+
+
+def _check_same_region(observed, recombination_map):
+    """Simulations follow the genetic map of [start, end): it must be the observed region's."""
+    if recombination_map is None:
+        return
+    region = (observed["start"], observed["end"])
+    simulated = (recombination_map["start"], recombination_map["end"])
+    if region != simulated:
+        raise ConfigError(
+            f"observed: the region [{region[0]}, {region[1]}) is not the one simulated under "
+            f"genome.recombination_map [{simulated[0]}, {simulated[1]}); give both the same start and end, "
+            "so that simulations follow the observed region's recombination map"
+        )
+    if Path(recombination_map["path"]).is_file():
+        chromosome = map_chromosome(recombination_map["path"])
+        if chromosome is not None and _bare_contig(chromosome) != _bare_contig(observed["contig"]):
+            raise ConfigError(
+                f"observed.contig: '{observed['contig']}' is not the chromosome of genome.recombination_map "
+                f"('{recombination_map['path']}' is a map of '{chromosome}')"
+            )
+
+
+def _bare_contig(name):
+    """A contig name without its 'chr' prefix: '20' and 'chr20' name the same chromosome."""
+    name = str(name)
+    return name[3:] if name.lower().startswith("chr") else name
 
 
 def _abc(config, settings):
@@ -458,13 +533,16 @@ def _load_scenario(name, spec, settings):
     if clashes:
         raise ConfigError(f"{key}.priors: {', '.join(clashes)} is a genome parameter; set it under genome")
     try:
-        example = draw_prior_table(priors, spec["constraints"], 1, settings.seed, name)
+        draws = draw_prior_table(priors, spec["constraints"], _CHECKED_DRAWS, settings.seed, name)
     except ConstraintError as err:
         raise ConfigError(f"{key}.constraints[{err.index}]: {err}") from None
     except PriorError as err:
         raise ConfigError(f"{key}.constraints: {err}") from None
+    # The model must be valid wherever the priors reach, not only for one draw: a job would fail
+    # after hours of simulations otherwise.
     with _key(f"{key}.model"):
-        graph = model.graph({param: float(example[param].iloc[0]) for param in priors})
+        graphs = [model.graph({param: float(row[param]) for param in priors}) for _, row in draws.iterrows()]
+    graph = graphs[0]
     sampled = extant_demes(graph)
     absent = [deme for deme in settings.samples if deme not in sampled]
     if absent:
@@ -525,6 +603,14 @@ def _sweeps(raw, settings):
             f"simulations_per_class ({raw['simulations_per_class']})"
         )
     scan = raw["scan"]
+    _check_vcf(
+        scan["vcf"],
+        scan["contig"],
+        {population: raw["individuals"]},
+        scan["popmap"],
+        f"{key}.scan",
+        lambda pop: f"{key}.individuals",
+    )
     if scan["end"] - scan["start"] < window:
         raise ConfigError(
             f"{key}.scan: the region [{scan['start']}, {scan['end']}) is shorter than one window ({window})"
@@ -578,9 +664,13 @@ def _describe(error):
     key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)
     key = key.lstrip(".") or "(top level)"
     expected = error.schema.get("description")
-    if error.validator in ("oneOf", "anyOf"):
-        expected = error.schema.get("description", expected)
-        message = f"{error.instance!r} is not valid"
+    if _number_read_as_text(error.instance) and error.validator in ("type", "oneOf", "anyOf"):
+        message = (
+            f"YAML read {error.instance!r} as text, not a number: write {float(error.instance):g}, or an "
+            "exponent with a dot and a sign (e.g. 2.0e+3)"
+        )
+    elif error.validator in ("oneOf", "anyOf"):
+        message = _mapping_problem(error.instance, error.schema[error.validator]) or f"{error.instance!r} is not valid"
     elif error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         message = f"{error.message}; allowed keys: {', '.join(allowed)}"
@@ -588,6 +678,40 @@ def _describe(error):
     else:
         message = error.message
     return f"config key {key}: {message}" + (f" (expected: {expected.strip()})" if expected else "")
+
+
+def _number_read_as_text(value):
+    """Whether YAML read a number as a string, as PyYAML does with '2e3' or '1e-8'."""
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str)
+
+
+def _mapping_problem(instance, branches):
+    """What makes a mapping match none of the alternative schemas (e.g. of a prior): a key none of
+    them knows, a ``dist`` none of them takes, or a key that the matching one requires."""
+    if not isinstance(instance, dict):
+        return None
+    known = {name for branch in branches for name in branch.get("properties", {})}
+    unknown = sorted(set(instance) - known)
+    if unknown:
+        return f"unexpected key {', '.join(map(repr, unknown))} (allowed keys: {', '.join(sorted(known))})"
+    for branch in branches:
+        dist = branch.get("properties", {}).get("dist", {})
+        if instance.get("dist") in dist.get("enum", [dist.get("const")]):
+            missing = [name for name in branch.get("required", []) if name not in instance]
+            return f"missing key {', '.join(map(repr, missing))}" if missing else None
+    if "dist" in instance:
+        allowed = [d for branch in branches for d in branch.get("properties", {}).get("dist", {}).get("enum", [])]
+        allowed += [
+            branch["properties"]["dist"]["const"]
+            for branch in branches
+            if "const" in branch.get("properties", {}).get("dist", {})
+        ]
+        return f"dist {instance['dist']!r} is not one of {', '.join(allowed)}"
+    return None
 
 
 def _fill_defaults(validator_class):

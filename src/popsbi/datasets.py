@@ -19,7 +19,10 @@ def statistic_columns(sumstats, parameters):
 
 def write_batch(table, images, distances, table_path, images_path):
     """A batch as a statistics table (Parquet) and its images, distances and sim_ids (.npz)."""
-    table.to_parquet(table_path, index=False)
+    try:
+        table.to_parquet(table_path, index=False)
+    except OSError as err:  # Arrow's message does not name the file
+        raise OSError(err.errno, err.strerror or str(err), str(table_path)) from None
     np.savez(images_path, images=images, distances=distances, sim_id=table["sim_id"].to_numpy())
 
 

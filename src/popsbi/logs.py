@@ -23,7 +23,7 @@ def progress(items, total, label, unit, every):
 
 @contextmanager
 def job_logging(log_path):
-    """Log INFO and above to ``log_path``; a PopsbiError ends the job with its message only.
+    """Log INFO and above to ``log_path``; a PopsbiError or an OSError ends the job with one line.
 
     The message goes to the log and to stderr (which Snakemake shows), and the
     job exits non-zero so Snakemake removes its partial outputs.
@@ -39,9 +39,11 @@ def job_logging(log_path):
     warnings.filterwarnings("ignore", message=".*srun.*")  # Lightning's hint inside SLURM jobs
     try:
         yield
-    except PopsbiError as err:
-        logging.getLogger("popsbi").error("%s", err)
-        print(f"popsbi: {err}", file=sys.stderr)
+    except (PopsbiError, OSError) as err:
+        # OSError: a full disk, a missing permission... the message says which file and why.
+        message = str(err) if isinstance(err, PopsbiError) else f"cannot read or write a file: {err}"
+        logging.getLogger("popsbi").error("%s", message)
+        print(f"popsbi: {message}", file=sys.stderr)
         sys.exit(1)
     finally:
         root.removeHandler(handler)

@@ -2,6 +2,7 @@
 
 import logging
 import warnings
+import zlib
 
 import allel
 import numpy as np
@@ -41,12 +42,7 @@ def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=F
     phased ('|'); an unphased VCF is refused with a DataError.
     """
     fields = ["samples", "variants/POS", "variants/REF", "variants/ALT", "variants/numalt", "calldata/GT"]
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="tabix not found")
-            callset = allel.read_vcf(str(path), fields=fields, region=f"{contig}:{start + 1}-{end}")
-    except (OSError, EOFError, ValueError, RuntimeError) as err:
-        raise DataError(f"cannot read VCF '{path}': {err}") from None
+    callset = _read_vcf(path, f"{contig}:{start + 1}-{end}", fields=fields)
     if callset is None:
         raise DataError(
             f"VCF '{path}' has no variants in {contig}:{start + 1}-{end} "
@@ -79,7 +75,8 @@ def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=F
         (~snp).sum(),
         (snp & ~complete).sum(),
     )
-    haplotypes = gt[keep].reshape(keep.sum(), -1).astype(np.int8)  # individual i -> columns 2i, 2i + 1
+    # individual i -> columns 2i, 2i + 1 (a region without any kept site gives an empty matrix)
+    haplotypes = gt[keep].reshape(int(keep.sum()), gt.shape[1] * gt.shape[2]).astype(np.int8)
     populations, first = {}, 0
     for population, individuals in columns.items():
         populations[population] = np.arange(2 * first, 2 * (first + len(individuals)))
@@ -87,13 +84,21 @@ def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=F
     return Genotypes(haplotypes, (positions[keep] - start).astype(np.int64), populations, end - start, polarised)
 
 
+def _read_vcf(path, region, **options):
+    """scikit-allel's read_vcf of a region; a file it cannot read (missing, truncated, corrupt
+    compression, malformed) is a DataError naming it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="tabix not found")
+            return allel.read_vcf(str(path), region=region, **options)
+    except (OSError, EOFError, ValueError, RuntimeError, zlib.error) as err:
+        raise DataError(f"cannot read VCF '{path}': {err}") from None
+
+
 def _check_phased(path, contig, start, end, columns):
     """Haplotype statistics and images need phased genotypes: refuse '0/1' in the selected columns."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="tabix not found")
-        raw = allel.read_vcf(
-            str(path), fields=["calldata/GT"], types={"calldata/GT": "S8"}, region=f"{contig}:{start + 1}-{end}"
-        )["calldata/GT"][:, columns, 0]
+    raw = _read_vcf(path, f"{contig}:{start + 1}-{end}", fields=["calldata/GT"], types={"calldata/GT": "S8"})
+    raw = raw["calldata/GT"][:, columns, 0]
     unphased = (np.char.find(raw, b"/") >= 0) & (raw != b"./.")
     if unphased.any():
         site, individual = np.argwhere(unphased)[0]
@@ -105,29 +110,49 @@ def _check_phased(path, contig, start, end, columns):
         )
 
 
+def vcf_header(path):
+    """The sample names of a VCF and the contigs its header declares (empty when it declares none):
+    cheap to read, so that the config can be checked against the data before any job runs."""
+    try:
+        headers = allel.read_vcf_headers(str(path))
+    except (OSError, EOFError, ValueError, RuntimeError, zlib.error) as err:
+        raise DataError(f"cannot read the header of VCF '{path}': {err}") from None
+    contigs = [
+        line.split("ID=", 1)[1].split(",")[0].rstrip(">\n")
+        for line in headers.headers
+        if line.startswith("##contig=<") and "ID=" in line
+    ]
+    return list(headers.samples), contigs
+
+
+def individuals_by_population(vcf_samples, populations, popmap, path):
+    """Population -> VCF column indices of its individuals: from the popmap (sample -> population), or,
+    without one, every VCF sample in the single population of ``populations``."""
+    if popmap is None:
+        if len(populations) != 1:
+            raise DataError(
+                f"{len(populations)} populations are sampled; a popmap file must say which VCF samples belong to which"
+            )
+        return {next(iter(populations)): list(range(len(vcf_samples)))}
+    absent = [s for s in popmap if s not in vcf_samples]
+    if absent:
+        raise DataError(f"{len(absent)} popmap sample(s) are not in VCF '{path}': {', '.join(absent[:5])}")
+    index = {name: i for i, name in enumerate(vcf_samples)}
+    available = {}
+    for sample, population in popmap.items():
+        available.setdefault(population, []).append(index[sample])
+    return available
+
+
 def _select_samples(vcf_samples, samples, popmap, seed, path):
     """Population -> VCF column indices of the individuals to use, in config order."""
-    if popmap is None:
-        if len(samples) != 1:
-            raise DataError(
-                f"the config samples {len(samples)} populations; a popmap (observed.popmap) must "
-                "say which VCF samples belong to which"
-            )
-        available = {next(iter(samples)): list(range(len(vcf_samples)))}
-    else:
-        absent = [s for s in popmap if s not in vcf_samples]
-        if absent:
-            raise DataError(f"{len(absent)} popmap sample(s) are not in VCF '{path}': {', '.join(absent[:5])}")
-        index = {name: i for i, name in enumerate(vcf_samples)}
-        available = {}
-        for sample, population in popmap.items():
-            available.setdefault(population, []).append(index[sample])
+    available = individuals_by_population(vcf_samples, samples, popmap, path)
     columns = {}
     for population, n in samples.items():
         candidates = available.get(population, [])
         if len(candidates) < n:
             raise DataError(
-                f"population {population} needs {n} individuals (config samples), the VCF has {len(candidates)} for it"
+                f"population {population} needs {n} individuals but the VCF has {len(candidates)} for it ('{path}')"
             )
         columns[population] = np.sort(seeded_rng(seed, population).choice(candidates, size=n, replace=False))
     return columns

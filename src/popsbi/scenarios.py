@@ -13,7 +13,7 @@ from pathlib import Path
 import demes
 import yaml
 
-from popsbi import expressions
+from popsbi import expressions, yamlfiles
 from popsbi.errors import ScenarioError
 
 #: Demes fields that hold numbers, hence may hold placeholders.
@@ -47,8 +47,9 @@ class ScenarioModel:
         if not self.path.is_file():
             raise ScenarioError(f"no such file '{path}'")
         try:
-            with open(self.path) as handle:
-                template = yaml.safe_load(handle)
+            template = yamlfiles.load(self.path)
+        except yamlfiles.DuplicateKeyError as err:
+            raise ScenarioError(f"'{path}': {err}") from None
         except yaml.YAMLError as err:
             raise ScenarioError(f"'{path}' is not valid YAML: {err}") from None
         if not isinstance(template, dict) or "demes" not in template:

@@ -12,6 +12,12 @@ def simulation_settings(wildcards):
     return SETTINGS.simulation(wildcards.scenario)
 
 
+def scenario_model(wildcards):
+    """The scenario's Demes file: editing it reruns the scenario's simulations (its prior table does
+    not depend on the file's content, only on the priors, which the config check ties to it)."""
+    return SETTINGS.scenarios[wildcards.scenario].model
+
+
 def prior_table_arguments(wildcards):
     return SETTINGS.prior_table(wildcards.scenario)
 

@@ -17,7 +17,8 @@ rule draw_priors:
 rule draw_scenario:
     """Diagram of a scenario for a typical parameter set of its prior."""
     input:
-        "results/priors/{scenario}.parquet",
+        priors="results/priors/{scenario}.parquet",
+        model=scenario_model,
     output:
         report(
             "results/scenarios/{scenario}.png",

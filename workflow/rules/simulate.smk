@@ -2,6 +2,7 @@ rule simulate_batch:
     """msprime simulations and their features for one batch of a scenario's prior table."""
     input:
         priors="results/priors/{scenario}.parquet",
+        model=scenario_model,
         genetic_map=recombination_map_input,
     output:
         sumstats="results/simulations/{scenario}/batch_{batch}.parquet",

@@ -14,6 +14,8 @@ wildcard_constraints:
 
 rule sweep_simulate:
     """One batch of windows of one class (neutral, hard sweep, linked sweep) and their features."""
+    input:
+        model=SETTINGS.sweeps.simulations.model,
     output:
         table="results/sweeps/simulations/{sweep_class}/batch_{batch}.parquet",
         images="results/sweeps/simulations/{sweep_class}/batch_{batch}.npz",

@@ -6,5 +6,5 @@ from popsbi.scenarios import ScenarioModel
 
 with job_logging(snakemake.log[0]):
     simulation = snakemake.params.simulation
-    params = typical_parameters(pd.read_parquet(snakemake.input[0]), list(simulation.parameters))
+    params = typical_parameters(pd.read_parquet(snakemake.input.priors), list(simulation.parameters))
     draw_scenario(ScenarioModel(simulation.scenario, simulation.model), params, snakemake.output[0])

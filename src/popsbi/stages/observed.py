@@ -42,8 +42,11 @@ def observed_features(settings, sumstats=None, heldout=None, dataset=None):
         settings.seed,
         settings.summaries.polarised,
     )
-    if len(genotypes.positions) == 0:
-        raise DataError(f"no biallelic SNP left in {settings.vcf} {region} after filtering")
+    if len(genotypes.positions) < settings.min_snps:
+        raise DataError(
+            f"{len(genotypes.positions)} biallelic SNPs left in {settings.vcf} {region} after filtering, fewer than "
+            f"observed.min_snps ({settings.min_snps}): too few to summarise (is it the right region and VCF?)"
+        )
     source = f"{settings.vcf} {region}, " + ", ".join(
         f"{n} individuals of {pop}" for pop, n in settings.samples.items()
     )
