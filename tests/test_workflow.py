@@ -77,6 +77,27 @@ def test_editing_one_scenario_reruns_only_its_jobs(example_runs):
     assert "results/priors/isolation.parquet" not in result.stdout
 
 
+def _reversed_keys(node, ordered=("scenarios", "samples", "priors", "parameters")):
+    """The config with the keys of every mapping in reverse order, as a YAML tool may rewrite it, except
+    the mappings whose order means something (scenarios, populations, priors: the order of labels,
+    image rows and prior draws)."""
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: _reversed_keys(value) if key not in ordered else {k: _reversed_keys(v) for k, v in value.items()}
+        for key, value in reversed(node.items())
+    }
+
+
+def test_the_same_config_with_its_keys_in_another_order_reruns_no_analysis(example_runs):
+    directory = example_runs[0]
+    config = yaml.safe_load((directory / "tiny.yaml").read_text())
+    (directory / "reordered.yaml").write_text(yaml.safe_dump(_reversed_keys(config), sort_keys=False))
+    result = snakemake(directory, "--configfile", "reordered.yaml", "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:]
+
+
 def test_bad_config_stops_before_any_job_with_one_message(root, tmp_path):
     directory = checkout(root, tmp_path)
     result = snakemake(directory, "--configfile", tiny(directory, batch_size=0))

@@ -581,7 +581,9 @@ def _sweeps(raw, settings):
             f"{key}.population: {population!r} is not a deme of {raw['model']} present at time 0 "
             f"(demes: {', '.join(extant_demes(graph))})"
         )
-    priors = {name: prior(spec, f"{key}.priors.{name}") for name, spec in raw["priors"].items()}
+    # Sorted: their order means nothing (each class draws its parameters in a fixed order), so that
+    # rewriting the config in another order reruns no sweep simulation.
+    priors = {name: prior(spec, f"{key}.priors.{name}") for name, spec in sorted(raw["priors"].items())}
     needed = sorted({name for cls in classes for name in sweeps.PARAMETERS[cls]} - set(priors))
     if needed:
         raise ConfigError(f"{key}.priors: no prior for {', '.join(needed)} (needed by classes {', '.join(classes)})")
@@ -618,7 +620,7 @@ def _sweeps(raw, settings):
     windows = sweeps.Windows(population, window, raw["subwindows"], raw["image_snps"], raw["sort_rows"])
     simulations = sweeps.SweepSimulations(
         model=raw["model"],
-        parameters=dict(raw["parameters"]),
+        parameters=dict(sorted(raw["parameters"].items())),
         population_size=size,
         individuals=raw["individuals"],
         priors=priors,

@@ -13,4 +13,4 @@ with job_logging(snakemake.log[0]):
     )
     summary.software_versions().to_csv(out.software, sep="\t", index=False)
     with open(out.config, "w") as handle:
-        yaml.safe_dump(snakemake.params.config, handle, sort_keys=False)
+        yaml.safe_dump(snakemake.config, handle, sort_keys=False)
