@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from popsbi.evaluation import compare_with_abc
 from popsbi.images import genotype_image
 from popsbi.nn import training
 from popsbi.nn.data import ParameterSpace, split_rows
@@ -16,7 +17,6 @@ from popsbi.nn.module import ScenarioClassifier
 from popsbi.nn.networks import ARCHITECTURES
 from popsbi.priors import Prior
 from popsbi.simulate import genotypes_from_tree_sequence
-from popsbi.stages.networks import compare_with_abc
 
 SCENARIOS = ["small", "large"]
 PER_SCENARIO = 60

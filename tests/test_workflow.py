@@ -41,6 +41,9 @@ def test_tiny_example_produces_the_datasets(example_runs):
         assert (results / "scenarios" / f"{scenario}.png").stat().st_size > 10_000
         assert (example_runs[0] / "logs" / "simulate_batch" / scenario / "batch_1.log").exists()
     assert (results / "plots" / "sumstats.png").stat().st_size > 10_000
+    runtime = pd.read_csv(results / "summary" / "runtime.tsv", sep="\t").set_index("rule")
+    assert runtime.loc["simulate_batch", "jobs"] == 6 and runtime.loc["cnn_train", "jobs"] == 4
+    assert runtime.loc["simulate_batch", "cpu_seconds"] > 0 and runtime.loc["cnn_train", "peak_memory_mb"] > 100
 
 
 def test_same_config_and_seed_give_identical_datasets_and_tables(example_runs):
@@ -72,7 +75,7 @@ def test_editing_one_scenario_reruns_only_its_jobs(example_runs):
         "abc_cross_validation": 1,
     }
     cnn_stage = {"cnn_train": 2 * 2, "cnn_evaluate": 2, "cnn_learning_curve": 1, "compare_methods": 1}
-    assert counts == {**rerun, **abc_stage, **cnn_stage, "run_summary": 1, "all": 1}
+    assert counts == {**rerun, **abc_stage, **cnn_stage, "run_summary": 1, "runtime_summary": 1, "all": 1}
     assert "results/priors/founder.parquet" in result.stdout
     assert "results/priors/isolation.parquet" not in result.stdout
 

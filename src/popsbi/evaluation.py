@@ -84,3 +84,16 @@ def compare_methods(methods, scenarios):
             )
         rows.append({"method": method, "scenario": "overall", "n": len(table), "accuracy": float(correct.mean())})
     return pd.DataFrame(rows)
+
+
+def compare_with_abc(abc_predictions, network_predictions, tolerance, scenarios):
+    """Accuracy per scenario and overall of ABC rejection (at ``tolerance``), ABC random forest and
+    each network, on the held-out simulations that every method classified."""
+    methods = {
+        f"ABC rejection ({tolerance:g})": abc_predictions[
+            (abc_predictions["method"] == "rejection") & (abc_predictions["tolerance"] == tolerance)
+        ],
+        "ABC random forest": abc_predictions[abc_predictions["method"] == "random_forest"],
+    }
+    methods.update({f"CNN {architecture}": table for architecture, table in network_predictions.items()})
+    return compare_methods(methods, scenarios)

@@ -6,6 +6,8 @@ rule heldout:
         "results/abc/heldout.tsv",
     log:
         "logs/heldout.log",
+    benchmark:
+        "benchmarks/heldout.tsv"
     conda:
         "../../envs/abc.yaml"
     resources:
@@ -26,6 +28,8 @@ rule observed_features:
         image="results/observed/image.npz",
     log:
         "logs/observed_features.log",
+    benchmark:
+        "benchmarks/observed_features.tsv"
     conda:
         "../../envs/abc.yaml"
     resources:
@@ -50,6 +54,8 @@ rule abc_model_choice:
         gfit_plot=report("results/abc/plots/goodness_of_fit.png", caption="../report/gfit.rst", category="ABC"),
     log:
         "logs/abc_model_choice.log",
+    benchmark:
+        "benchmarks/abc_model_choice.tsv"
     conda:
         "../../envs/abc.yaml"
     threads: 2
@@ -81,6 +87,8 @@ rule abc_parameters:
         ),
     log:
         "logs/abc_parameters/{scenario}.log",
+    benchmark:
+        "benchmarks/abc_parameters/{scenario}.tsv"
     conda:
         "../../envs/abc.yaml"
     resources:
@@ -108,6 +116,8 @@ rule abc_cross_validation:
         tolerance_plot=report("results/abc/plots/cv_tolerance.png", caption="../report/cv_accuracy.rst", category="ABC"),
     log:
         "logs/abc_cross_validation.log",
+    benchmark:
+        "benchmarks/abc_cross_validation.tsv"
     conda:
         "../../envs/abc.yaml"
     threads: 2

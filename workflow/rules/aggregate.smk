@@ -14,6 +14,8 @@ rule aggregate:
         index="results/datasets/image_index.parquet",
     log:
         "logs/aggregate.log",
+    benchmark:
+        "benchmarks/aggregate.tsv"
     conda:
         "../../envs/simulate.yaml"
     resources:
@@ -35,6 +37,8 @@ rule plot_sumstats:
         ),
     log:
         "logs/plot_sumstats.log",
+    benchmark:
+        "benchmarks/plot_sumstats.tsv"
     conda:
         "../../envs/simulate.yaml"
     resources:
@@ -57,6 +61,8 @@ rule run_summary:
         config=report("results/summary/config.yaml", caption="../report/config.rst", category="Run summary"),
     log:
         "logs/run_summary.log",
+    benchmark:
+        "benchmarks/run_summary.tsv"
     conda:
         "../../envs/simulate.yaml"
     resources:
@@ -66,3 +72,21 @@ rule run_summary:
         facts=SETTINGS.run_facts(),
     script:
         "../scripts/run_summary.py"
+
+
+rule runtime_summary:
+    """Where the run's time and memory went: per rule, jobs, wall and CPU seconds, peak memory."""
+    input:
+        analysis_targets(),
+    output:
+        report("results/summary/runtime.tsv", caption="../report/runtime.rst", category="Run summary"),
+    log:
+        "logs/runtime_summary.log",
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        runtime=5,
+    params:
+        benchmarks="benchmarks",
+    script:
+        "../scripts/runtime_summary.py"

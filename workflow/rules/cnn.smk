@@ -22,6 +22,8 @@ rule cnn_train:
         heldout_parameters="results/cnn/{architecture}/{percent}pct/heldout_parameters.tsv",
     log:
         "logs/cnn_train/{architecture}_{percent}pct.log",
+    benchmark:
+        "benchmarks/cnn_train/{architecture}_{percent}pct.tsv"
     conda:
         "../../envs/cnn.yaml"
     threads: 4
@@ -75,6 +77,8 @@ rule cnn_evaluate:
         parameters="results/cnn/{architecture}/parameters.tsv",
     log:
         "logs/cnn_evaluate/{architecture}.log",
+    benchmark:
+        "benchmarks/cnn_evaluate/{architecture}.tsv"
     conda:
         "../../envs/cnn.yaml"
     resources:
@@ -97,6 +101,8 @@ rule cnn_learning_curve:
         plot=report("results/cnn/learning_curve.png", caption="../report/cnn_learning_curve.rst", category="CNN"),
     log:
         "logs/cnn_learning_curve.log",
+    benchmark:
+        "benchmarks/cnn_learning_curve.tsv"
     conda:
         "../../envs/cnn.yaml"
     resources:
@@ -118,6 +124,8 @@ rule compare_methods:
         plot=report("results/comparison/accuracy.png", caption="../report/comparison.rst", category="Comparison"),
     log:
         "logs/compare_methods.log",
+    benchmark:
+        "benchmarks/compare_methods.tsv"
     conda:
         "../../envs/cnn.yaml"
     resources:

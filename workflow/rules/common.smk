@@ -59,6 +59,11 @@ def batch_files(extension):
 
 
 def all_targets():
+    return analysis_targets() + ["results/summary/runtime.tsv"]
+
+
+def analysis_targets():
+    """Every final result; the run-time summary comes after them all."""
     sweeps = ["results/sweeps/scan.tsv", "results/sweeps/auc.tsv"] if SETTINGS.sweeps is not None else []
     return sweeps + [
         expand("results/scenarios/{scenario}.png", scenario=SCENARIOS),

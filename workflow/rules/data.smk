@@ -5,6 +5,8 @@ rule shapeit4_example:
         genetic_map="resources/shapeit4-example/chr20.b37.gmap.gz",
     log:
         "logs/shapeit4_example.log",
+    benchmark:
+        "benchmarks/shapeit4_example.tsv"
     conda:
         "../../envs/data.yaml"
     resources:

@@ -4,6 +4,8 @@ rule draw_priors:
         "results/priors/{scenario}.parquet",
     log:
         "logs/draw_priors/{scenario}.log",
+    benchmark:
+        "benchmarks/draw_priors/{scenario}.tsv"
     conda:
         "../../envs/simulate.yaml"
     resources:
@@ -28,6 +30,8 @@ rule draw_scenario:
         ),
     log:
         "logs/draw_scenario/{scenario}.log",
+    benchmark:
+        "benchmarks/draw_scenario/{scenario}.tsv"
     conda:
         "../../envs/simulate.yaml"
     resources:

@@ -10,6 +10,8 @@ rule simulate_batch:
         trees=(["results/simulations/{scenario}/batch_{batch}.trees"] if config["keep_tree_sequences"] else []),
     log:
         "logs/simulate_batch/{scenario}/batch_{batch}.log",
+    benchmark:
+        "benchmarks/simulate_batch/{scenario}/batch_{batch}.tsv"
     conda:
         "../../envs/simulate.yaml"
     resources:

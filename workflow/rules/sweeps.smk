@@ -21,6 +21,8 @@ rule sweep_simulate:
         images="results/sweeps/simulations/{sweep_class}/batch_{batch}.npz",
     log:
         "logs/sweep_simulate/{sweep_class}/batch_{batch}.log",
+    benchmark:
+        "benchmarks/sweep_simulate/{sweep_class}/batch_{batch}.tsv"
     conda:
         "../../envs/simulate.yaml"
     resources:
@@ -51,6 +53,8 @@ rule sweep_aggregate:
         sumstats="results/sweeps/datasets/sumstats.parquet",
     log:
         "logs/sweep_aggregate.log",
+    benchmark:
+        "benchmarks/sweep_aggregate.tsv"
     conda:
         "../../envs/simulate.yaml"
     resources:
@@ -68,6 +72,8 @@ rule sweep_heldout:
         "results/sweeps/heldout.tsv",
     log:
         "logs/sweep_heldout.log",
+    benchmark:
+        "benchmarks/sweep_heldout.tsv"
     conda:
         "../../envs/abc.yaml"
     resources:
@@ -90,6 +96,8 @@ rule sweep_train:
         heldout="results/sweeps/cnn/heldout_predictions.tsv",
     log:
         "logs/sweep_train.log",
+    benchmark:
+        "benchmarks/sweep_train.tsv"
     conda:
         "../../envs/cnn.yaml"
     threads: 4
@@ -119,6 +127,8 @@ rule sweep_evaluate:
         curves=report("results/sweeps/training_curves.png", caption="../report/cnn_curves.rst", category="Sweeps"),
     log:
         "logs/sweep_evaluate.log",
+    benchmark:
+        "benchmarks/sweep_evaluate.tsv"
     conda:
         "../../envs/cnn.yaml"
     resources:
@@ -140,6 +150,8 @@ rule sweep_scan:
         plot=report("results/sweeps/scan.png", caption="../report/sweep_scan.rst", category="Sweeps"),
     log:
         "logs/sweep_scan.log",
+    benchmark:
+        "benchmarks/sweep_scan.tsv"
     conda:
         "../../envs/cnn.yaml"
     resources:

@@ -1,8 +1,8 @@
 import pandas as pd
 
 from popsbi import plots
+from popsbi.evaluation import compare_with_abc
 from popsbi.logs import job_logging
-from popsbi.stages import networks
 
 with job_logging(snakemake.log[0]):
     params = snakemake.params
@@ -10,7 +10,7 @@ with job_logging(snakemake.log[0]):
         architecture: pd.read_csv(path, sep="\t")
         for architecture, path in zip(params.architectures, snakemake.input.cnn)
     }
-    accuracy = networks.compare_with_abc(
+    accuracy = compare_with_abc(
         pd.read_csv(snakemake.input.abc, sep="\t"), predictions, params.tolerance, list(params.scenarios)
     )
     accuracy.to_csv(snakemake.output.table, sep="\t", index=False)

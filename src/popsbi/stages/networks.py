@@ -3,7 +3,7 @@ parameter accuracy, the learning curve, and the comparison with ABC on the share
 
 import pandas as pd
 
-from popsbi.evaluation import compare_methods, parameter_scores
+from popsbi.evaluation import parameter_scores
 from popsbi.nn import training
 from popsbi.nn.data import split_rows
 
@@ -88,16 +88,3 @@ def learning_curve(settings, predictions, index, heldout):
             }
         )
     return pd.DataFrame(rows)
-
-
-def compare_with_abc(abc_predictions, network_predictions, tolerance, scenarios):
-    """Accuracy per scenario and overall of ABC rejection (at ``tolerance``), ABC random forest and
-    each network, on the held-out simulations that every method classified."""
-    methods = {
-        f"ABC rejection ({tolerance:g})": abc_predictions[
-            (abc_predictions["method"] == "rejection") & (abc_predictions["tolerance"] == tolerance)
-        ],
-        "ABC random forest": abc_predictions[abc_predictions["method"] == "random_forest"],
-    }
-    methods.update({f"CNN {architecture}": table for architecture, table in network_predictions.items()})
-    return compare_methods(methods, scenarios)

@@ -2,6 +2,7 @@
 
 import platform
 from importlib import metadata
+from pathlib import Path
 
 import pandas as pd
 
@@ -61,3 +62,25 @@ def run_table(facts, sumstats, heldout, observed_source):
             ("scanned region", sweeps["scan"]),
         ]
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def runtime_table(directory):
+    """Per rule, from the Snakemake benchmark files under ``directory`` (one folder or file name per
+    rule, as ``benchmarks/<rule>/...tsv``): jobs, wall and CPU seconds summed, and the largest peak
+    resident memory (MB) of one job. Largest CPU time first."""
+    rows = []
+    for path in sorted(Path(directory).rglob("*.tsv")):
+        rule = path.relative_to(directory).parts[0].removesuffix(".tsv")
+        benchmark = pd.read_csv(path, sep="\t", na_values=["-", "NA"])
+        rows += [
+            {"rule": rule, "s": row["s"], "cpu_time": row["cpu_time"], "max_rss": row["max_rss"]}
+            for _, row in benchmark.iterrows()
+        ]
+    jobs = pd.DataFrame(rows, columns=["rule", "s", "cpu_time", "max_rss"])
+    table = jobs.groupby("rule").agg(
+        jobs=("s", "size"),
+        wall_seconds=("s", "sum"),
+        cpu_seconds=("cpu_time", "sum"),
+        peak_memory_mb=("max_rss", "max"),
+    )
+    return table.sort_values("cpu_seconds", ascending=False).round(1).reset_index()
