@@ -265,7 +265,7 @@ def load_settings(config, schema_path):
     config = validate(config, load_schema(schema_path))
     genome, feature_config = config["genome"], config["features"]
     genome_priors = {
-        name: prior(genome[name], f"genome.{name}") for name in GENOME_PARAMETERS if isinstance(genome[name], dict)
+        name: _prior(genome[name], f"genome.{name}") for name in GENOME_PARAMETERS if isinstance(genome[name], dict)
     }
     if genome["recombination_map"] is not None:
         genome_priors.pop("recombination_rate", None)
@@ -310,7 +310,7 @@ def load_settings(config, schema_path):
     return settings
 
 
-def prior(spec, key):
+def _prior(spec, key):
     """A Prior from its config form: a number (fixed) or {dist, low, high} / {dist: fixed, value}."""
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         return Prior("fixed", value=float(spec))
@@ -516,7 +516,7 @@ def _model(label, path, key):
 def _load_scenario(name, spec, settings):
     key = f"scenarios.{name}"
     model = _model(name, spec["model"], f"{key}.model")
-    priors = {param: prior(value, f"{key}.priors.{param}") for param, value in spec["priors"].items()}
+    priors = {param: _prior(value, f"{key}.priors.{param}") for param, value in spec["priors"].items()}
     missing = sorted(model.parameters - set(priors))
     if missing:
         raise ConfigError(
@@ -583,7 +583,7 @@ def _sweeps(raw, settings):
         )
     # Sorted: their order means nothing (each class draws its parameters in a fixed order), so that
     # rewriting the config in another order reruns no sweep simulation.
-    priors = {name: prior(spec, f"{key}.priors.{name}") for name, spec in sorted(raw["priors"].items())}
+    priors = {name: _prior(spec, f"{key}.priors.{name}") for name, spec in sorted(raw["priors"].items())}
     needed = sorted({name for cls in classes for name in sweeps.PARAMETERS[cls]} - set(priors))
     if needed:
         raise ConfigError(f"{key}.priors: no prior for {', '.join(needed)} (needed by classes {', '.join(classes)})")

@@ -1,5 +1,4 @@
-SWEEPS = config["sweeps"]
-SWEEP_CLASSES = SWEEPS["classes"]
+SWEEP_CLASSES = list(SETTINGS.sweeps.simulations.classes)
 SWEEP_BATCHES = range(SETTINGS.sweeps.simulations.n_batches)
 SWEEP_DATASET = {
     "images": "results/sweeps/datasets/images.npy",
@@ -26,7 +25,7 @@ rule sweep_simulate:
     conda:
         "../../envs/simulate.yaml"
     resources:
-        runtime=lambda wildcards, attempt: attempt * max(10, SWEEPS["batch_size"] // 20),
+        runtime=lambda wildcards, attempt: attempt * max(10, SETTINGS.sweeps.simulations.batch_size // 20),
         mem_mb=lambda wildcards, attempt: 1000 * attempt,
     params:
         # what the simulations depend on (not the scan, the threshold or the classifier)
@@ -79,7 +78,7 @@ rule sweep_heldout:
     resources:
         runtime=5,
     params:
-        per_scenario=SWEEPS["heldout_per_class"],
+        per_scenario=SETTINGS.sweeps.heldout_per_class,
         seed=config["seed"],
     script:
         "../scripts/heldout.py"
@@ -107,7 +106,7 @@ rule sweep_train:
         gpu=1,
     params:
         classifier=SETTINGS.sweeps.classifier,
-        architecture=SWEEPS["architecture"],
+        architecture=SETTINGS.sweeps.architecture,
     script:
         "../scripts/sweep_train.py"
 
@@ -134,7 +133,7 @@ rule sweep_evaluate:
     resources:
         runtime=10,
     params:
-        threshold=SWEEPS["threshold"],
+        threshold=SETTINGS.sweeps.threshold,
         classes=SWEEP_CLASSES,
     script:
         "../scripts/sweep_evaluate.py"
