@@ -150,7 +150,8 @@ def test_unequal_numbers_of_simulations_are_corrected():
 def test_random_forest_chooses_the_true_model_with_high_probability():
     sumstats = variance_models(1000)
     reference = abc.prepare_reference(sumstats, ["log_var", "mean"])
-    classifier, error_model, oob_error = abc.random_forest(reference.statistics, reference.scenarios, 100, seed=1)
+    classifier = abc.random_forest(reference.statistics, reference.scenarios, 100, seed=1)
+    error_model, oob_error = abc.random_forest_error(classifier, reference.statistics, reference.scenarios, 100, 1)
     assert oob_error < 0.15
     chosen, probability, votes = abc.random_forest_choice(
         classifier, error_model, reference.scaled({"log_var": np.log(4.5), "mean": 0})

@@ -257,20 +257,23 @@ def posterior_table(posteriors):
 
 
 def random_forest(statistics, labels, trees, seed, threads=1):
-    """Random-forest classifier of scenarios (Pudlo et al. 2016), with its out-of-bag error,
-    and a regression forest of the out-of-bag misclassification that gives the posterior
-    probability of the chosen scenario."""
+    """Random-forest classifier of scenarios (Pudlo et al. 2016), with out-of-bag predictions."""
     classifier = RandomForestClassifier(n_estimators=trees, oob_score=True, random_state=seed, n_jobs=threads)
     classifier.fit(statistics, labels)
+    # Fit in parallel, predict serially: parallel prediction adds the trees' outputs in the
+    # order threads finish, which changes the last bits of probabilities from run to run.
+    return classifier.set_params(n_jobs=1)
+
+
+def random_forest_error(classifier, statistics, labels, trees, seed, threads=1):
+    """A regression forest of the classifier's out-of-bag misclassification, which gives the
+    posterior probability of the chosen scenario (Pudlo et al. 2016), and the out-of-bag error.
+    Only needed for the observed data's posterior: cross-validation does without it."""
     oob_predicted = classifier.classes_[np.argmax(classifier.oob_decision_function_, axis=1)]
     misclassified = (oob_predicted != labels).astype(float)
     error_model = RandomForestRegressor(n_estimators=trees, random_state=seed, n_jobs=threads, min_samples_leaf=5)
     error_model.fit(statistics, misclassified)
-    # Fit in parallel, predict serially: parallel prediction adds the trees' outputs in the
-    # order threads finish, which changes the last bits of probabilities from run to run.
-    classifier.set_params(n_jobs=1)
-    error_model.set_params(n_jobs=1)
-    return classifier, error_model, float(misclassified.mean())
+    return error_model.set_params(n_jobs=1), float(misclassified.mean())
 
 
 def random_forest_choice(classifier, error_model, target):

@@ -43,8 +43,11 @@ def model_choice(settings, reference, target):
                 reference.statistics[accepted], reference.scenarios[accepted], weights, target, scenarios, counts
             )
         )
-    classifier, error_model, oob_error = abc.random_forest(
+    classifier = abc.random_forest(
         reference.statistics, reference.scenarios, settings.random_forest_trees, settings.seed, threads=2
+    )
+    error_model, oob_error = abc.random_forest_error(
+        classifier, reference.statistics, reference.scenarios, settings.random_forest_trees, settings.seed, threads=2
     )
     chosen, probability, votes = abc.random_forest_choice(classifier, error_model, target)
     table["random_forest_votes"] = table["scenario"].map(votes).fillna(0.0)
@@ -110,7 +113,7 @@ def cross_validation(settings, sumstats, heldout):
     pod_ids = reference.table.loc[is_pod, "sim_id"].to_numpy()
     predictions.insert(1, "sim_id", np.repeat(pod_ids, len(tolerances)))
     predictions.insert(0, "method", "rejection")
-    classifier, _, _ = abc.random_forest(train, labels, settings.random_forest_trees, settings.seed, threads=2)
+    classifier = abc.random_forest(train, labels, settings.random_forest_trees, settings.seed, threads=2)
     forest = pd.DataFrame(
         {
             "method": "random_forest",
