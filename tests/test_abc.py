@@ -159,6 +159,15 @@ def test_random_forest_chooses_the_true_model_with_high_probability():
     assert chosen == "wide" and probability > 0.9 and votes["wide"] > 0.9
 
 
+def test_random_forest_trees_grow_on_at_most_sampsize_simulations():
+    sumstats = variance_models(1000)
+    reference = abc.prepare_reference(sumstats, ["log_var", "mean"])
+    capped = abc.random_forest(reference.statistics, reference.scenarios, 40, seed=1, sampsize=300)
+    assert [len(sample) for sample in capped.estimators_samples_] == [300] * 40
+    uncapped = abc.random_forest(reference.statistics, reference.scenarios, 40, seed=1)
+    assert {len(sample) for sample in uncapped.estimators_samples_} == {len(reference.statistics)}
+
+
 def test_goodness_of_fit_rejects_data_no_model_produces():
     sumstats = variance_models(1000)
     reference = abc.prepare_reference(sumstats, ["log_var", "mean"])

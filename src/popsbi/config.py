@@ -87,6 +87,7 @@ class AbcSettings:
     regression: str
     model_choice_regression: str
     random_forest_trees: int
+    random_forest_sampsize: int
     gfit_replicates: int
 
     @property

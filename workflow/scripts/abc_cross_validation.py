@@ -8,7 +8,10 @@ from popsbi.stages import abc
 with job_logging(snakemake.log[0]):
     settings, out = snakemake.params.abc, snakemake.output
     predictions, accuracy, parameters = abc.cross_validation(
-        settings, pd.read_parquet(snakemake.input.sumstats), pd.read_csv(snakemake.input.heldout, sep="\t")
+        settings,
+        pd.read_parquet(snakemake.input.sumstats),
+        pd.read_csv(snakemake.input.heldout, sep="\t"),
+        snakemake.threads,
     )
     predictions.to_csv(out.predictions, sep="\t", index=False)
     accuracy.to_csv(out.accuracy, sep="\t", index=False)

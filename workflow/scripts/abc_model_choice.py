@@ -10,7 +10,7 @@ with job_logging(snakemake.log[0]):
     reference, target = abc.reference_without_heldout(
         settings, pd.read_parquet(inputs.sumstats), pd.read_csv(inputs.heldout, sep="\t"), observed
     )
-    probabilities, forest, accepted, distances = abc.model_choice(settings, reference, target)
+    probabilities, forest, accepted, distances = abc.model_choice(settings, reference, target, snakemake.threads)
     probabilities.to_csv(out.probabilities, sep="\t", index=False)
     forest.to_csv(out.forest, sep="\t", index=False)
     gfit, nulls = abc.goodness_of_fit(settings, reference, target)

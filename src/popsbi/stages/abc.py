@@ -26,8 +26,9 @@ def reference_without_heldout(settings, sumstats, heldout, observed):
     return reference, reference.scaled(observed_row)
 
 
-def model_choice(settings, reference, target):
-    """Posterior probability of every scenario by rejection, regression and random forest."""
+def model_choice(settings, reference, target, threads=1):
+    """Posterior probability of every scenario by rejection, regression and random forest (grown
+    on ``threads`` cores)."""
     scenarios = list(settings.scenarios)
     counts = {s: int(np.sum(reference.scenarios == s)) for s in scenarios}
     accepted, distances = abc.rejection(reference.statistics, target, settings.tolerance, settings.min_accepted)
@@ -43,12 +44,14 @@ def model_choice(settings, reference, target):
                 reference.statistics[accepted], reference.scenarios[accepted], weights, target, scenarios, counts
             )
         )
-    classifier = abc.random_forest(
-        reference.statistics, reference.scenarios, settings.random_forest_trees, settings.seed, threads=2
-    )
-    error_model, oob_error = abc.random_forest_error(
-        classifier, reference.statistics, reference.scenarios, settings.random_forest_trees, settings.seed, threads=2
-    )
+    forest = {
+        "trees": settings.random_forest_trees,
+        "seed": settings.seed,
+        "threads": threads,
+        "sampsize": settings.random_forest_sampsize,
+    }
+    classifier = abc.random_forest(reference.statistics, reference.scenarios, **forest)
+    error_model, oob_error = abc.random_forest_error(classifier, reference.statistics, reference.scenarios, **forest)
     chosen, probability, votes = abc.random_forest_choice(classifier, error_model, target)
     table["random_forest_votes"] = table["scenario"].map(votes).fillna(0.0)
     forest = pd.DataFrame([{"chosen": chosen, "posterior_probability": probability, "oob_error": oob_error}])
@@ -92,7 +95,7 @@ def parameters(settings, reference, target, scenario):
     return abc.posterior_table(posteriors), posteriors
 
 
-def cross_validation(settings, sumstats, heldout):
+def cross_validation(settings, sumstats, heldout, threads=1):
     """Model choice and parameter estimation on the held-out simulations.
 
     Returns per-dataset predictions (rejection at every tolerance of the sweep, random
@@ -113,7 +116,9 @@ def cross_validation(settings, sumstats, heldout):
     pod_ids = reference.table.loc[is_pod, "sim_id"].to_numpy()
     predictions.insert(1, "sim_id", np.repeat(pod_ids, len(tolerances)))
     predictions.insert(0, "method", "rejection")
-    classifier = abc.random_forest(train, labels, settings.random_forest_trees, settings.seed, threads=2)
+    classifier = abc.random_forest(
+        train, labels, settings.random_forest_trees, settings.seed, threads, settings.random_forest_sampsize
+    )
     forest = pd.DataFrame(
         {
             "method": "random_forest",
