@@ -6,6 +6,8 @@ import time
 import warnings
 from contextlib import contextmanager
 
+from threadpoolctl import threadpool_limits
+
 from popsbi.errors import PopsbiError
 
 log = logging.getLogger(__name__)
@@ -22,11 +24,12 @@ def progress(items, total, label, unit, every):
 
 
 @contextmanager
-def job_logging(log_path):
+def job_logging(log_path, threads=1):
     """Log INFO and above to ``log_path``; a PopsbiError or an OSError ends the job with one line.
 
     The message goes to the log and to stderr (which Snakemake shows), and the
-    job exits non-zero so Snakemake removes its partial outputs.
+    job exits non-zero so Snakemake removes its partial outputs. BLAS and OpenMP use at
+    most ``threads`` (the rule's), so that jobs sharing a node do not oversubscribe it.
     """
     handler = logging.FileHandler(log_path, mode="w")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -38,7 +41,8 @@ def job_logging(log_path):
     logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)  # hardware and tips banners
     warnings.filterwarnings("ignore", message=".*srun.*")  # Lightning's hint inside SLURM jobs
     try:
-        yield
+        with threadpool_limits(limits=threads):
+            yield
     except (PopsbiError, OSError) as err:
         # OSError: a full disk, a missing permission... the message says which file and why.
         message = str(err) if isinstance(err, PopsbiError) else f"cannot read or write a file: {err}"
