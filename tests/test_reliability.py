@@ -96,7 +96,12 @@ def demo_data(tmp_path_factory):
         ("truncated", lambda data: data[: len(data) // 3], "cannot read VCF"),
         ("unphased", lambda data: gzip.compress(gzip.decompress(data).replace(b"0|1", b"0/1")), "is unphased"),
         ("bit-flipped", _bit_flipped, "cannot read VCF .*: Error -3 while decompressing data"),
-        ("haploid", _haploid, r"0 biallelic SNPs left in .* after filtering, fewer than observed.min_snps \(100\)"),
+        ("haploid", _haploid, r"0 SNPs segregate among the selected individuals in .* fewer than observed.min_snps"),
+        (
+            "monomorphic",
+            lambda data: gzip.compress(gzip.decompress(data).replace(b"1|", b"0|").replace(b"|1", b"|0")),
+            r"0 SNPs segregate among the selected individuals in .* \(\d+ biallelic records kept\), fewer than",
+        ),
         (
             "other contig",
             lambda data: gzip.compress(gzip.decompress(data).replace(b"\n20\t", b"\n21\t")),
@@ -232,6 +237,7 @@ def _set(*path_and_value):
             _set("samples", "EUR", 500),
             r"samples.EUR: 500 individuals of EUR asked for, but '.*reference.vcf.gz' has 300",
         ),
+        (_set("observed", "popmap", "popmap.tsv"), r"observed.popmap: 1 popmap sample\(s\) are not in VCF .*: NA99999"),
         (_set("sweeps", "individuals", 400), "sweeps.individuals: 400 individuals of EUR asked for, but .* has 300"),
         (_set("sweeps", "scan", "contig", "chr20"), "sweeps.scan.contig: 'chr20' is not a contig of .* declares 20"),
         (
@@ -248,6 +254,7 @@ def test_default_config_mistakes_stop_before_any_job(root, tmp_path, demo_data, 
     """Mistakes that only the data show (the VCF's header, the genetic map), found at start-up too."""
     directory = checkout(root, tmp_path)
     shutil.copytree(demo_data, directory / "resources" / "shapeit4-example")
+    (directory / "popmap.tsv").write_text("HG00096\tEUR\nNA99999\tEUR\n")  # the second is not in the VCF
     config = yaml.safe_load((directory / tiny(directory, "config/config.yaml")).read_text())
     edit(config)
     (directory / "bad.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -273,6 +280,47 @@ def test_editing_a_scenario_model_reruns_its_simulations(example_runs):
     assert counts["simulate_batch"] == 2 and counts["draw_scenario"] == 1  # founder's two batches, its diagram
     assert "draw_priors" not in counts  # the prior table does not depend on the file
     assert "results/simulations/isolation/" not in result.stdout
+
+
+def test_a_full_disk_stops_the_run_with_one_line_per_job_and_keeps_finished_outputs(root, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("a small file system for results/ is mounted with root rights")
+    directory = checkout(root, tmp_path)
+    config = tiny(directory)
+    results = directory / "results"
+    results.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=120k", "tmpfs", str(results)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode()[-300:]}")
+    try:
+        result = snakemake(directory, "--configfile", config)
+        priors = sorted(path.name for path in (results / "priors").glob("*.parquet"))
+    finally:
+        subprocess.run(["umount", str(results)], check=True)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("popsbi: ")]
+    assert errors, result.stderr[-3000:]
+    for line in errors:
+        assert re.fullmatch(
+            r"popsbi: cannot (read or write a file|write the outputs \(results/.*\)): "
+            r"\[Errno 28\] .*No space left on device.*",
+            line,
+        ), line
+        assert "results/" in line  # the file, or the job's outputs
+    assert "Traceback" not in result.stderr
+    # The jobs that finished before the disk filled keep their outputs.
+    assert priors == ["founder.parquet", "isolation.parquet", "isolation_migration.parquet"]
+
+
+def test_a_refused_config_leaves_a_finished_run_as_it_was(example_runs):
+    directory = example_runs[0]
+    before = {path: path.stat().st_mtime_ns for path in (directory / "results").rglob("*") if path.is_file()}
+    text = (directory / "tiny.yaml").read_text()
+    (directory / "twice.yaml").write_text(text.replace("seed: 7\n", "seed: 7\nseed: 8\n"))
+    result = snakemake(directory, "--configfile", "twice.yaml")
+    assert result.returncode != 0 and "Invalid configuration: twice.yaml: key 'seed' is given twice" in result.stderr
+    after = {path: path.stat().st_mtime_ns for path in (directory / "results").rglob("*") if path.is_file()}
+    assert after == before
 
 
 def test_a_full_disk_ends_the_job_with_one_line_naming_the_file(tmp_path, capsys):

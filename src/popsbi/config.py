@@ -258,7 +258,8 @@ def check_config_files(paths):
         try:
             yamlfiles.load(path)
         except yamlfiles.DuplicateKeyError as err:
-            raise ConfigError(f"{path}: {err}") from None
+            shown = Path(path).relative_to(Path.cwd()) if Path(path).is_relative_to(Path.cwd()) else path
+            raise ConfigError(f"{shown}: {err}") from None
 
 
 def load_settings(config, schema_path):

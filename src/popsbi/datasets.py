@@ -2,6 +2,7 @@
 dataset aggregated over all batches."""
 
 import logging
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -19,11 +20,19 @@ def statistic_columns(sumstats, parameters):
 
 def write_batch(table, images, distances, table_path, images_path):
     """A batch as a statistics table (Parquet) and its images, distances and sim_ids (.npz)."""
-    try:
+    with _naming(table_path):
         table.to_parquet(table_path, index=False)
-    except OSError as err:  # Arrow's message does not name the file
-        raise OSError(err.errno, err.strerror or str(err), str(table_path)) from None
-    np.savez(images_path, images=images, distances=distances, sim_id=table["sim_id"].to_numpy())
+    with _naming(images_path):
+        np.savez(images_path, images=images, distances=distances, sim_id=table["sim_id"].to_numpy())
+
+
+@contextmanager
+def _naming(path):
+    """An OSError (a full disk) that names ``path``: Arrow's and zipfile's messages do not."""
+    try:
+        yield
+    except OSError as err:
+        raise OSError(err.errno, err.strerror or str(err), str(path)) from None
 
 
 def aggregate(table_paths, image_paths, sumstats_path, images_path, distances_path, index_path):

@@ -24,12 +24,14 @@ def progress(items, total, label, unit, every):
 
 
 @contextmanager
-def job_logging(log_path, threads=1):
+def job_logging(log_path, threads=1, outputs=()):
     """Log INFO and above to ``log_path``; a PopsbiError or an OSError ends the job with one line.
 
     The message goes to the log and to stderr (which Snakemake shows), and the
-    job exits non-zero so Snakemake removes its partial outputs. BLAS and OpenMP use at
-    most ``threads`` (the rule's), so that jobs sharing a node do not oversubscribe it.
+    job exits non-zero so Snakemake removes its partial outputs. An OSError that does not
+    name its file (a full disk met by a library's writer) names the job's ``outputs``. BLAS and
+    OpenMP use at most ``threads`` (the rule's), so that jobs sharing a node do not
+    oversubscribe it.
     """
     handler = logging.FileHandler(log_path, mode="w")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -45,7 +47,12 @@ def job_logging(log_path, threads=1):
             yield
     except (PopsbiError, OSError) as err:
         # OSError: a full disk, a missing permission... the message says which file and why.
-        message = str(err) if isinstance(err, PopsbiError) else f"cannot read or write a file: {err}"
+        if isinstance(err, PopsbiError):
+            message = str(err)
+        elif err.filename is None and outputs:
+            message = f"cannot write the outputs ({', '.join(map(str, outputs))}): {err}"
+        else:
+            message = f"cannot read or write a file: {err}"
         logging.getLogger("popsbi").error("%s", message)
         print(f"popsbi: {message}", file=sys.stderr)
         sys.exit(1)

@@ -5,7 +5,7 @@ from popsbi.evaluation import confusion_matrix
 from popsbi.logs import job_logging
 from popsbi.stages import abc
 
-with job_logging(snakemake.log[0], snakemake.threads):
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     settings, out = snakemake.params.abc, snakemake.output
     predictions, accuracy, parameters = abc.cross_validation(
         settings,

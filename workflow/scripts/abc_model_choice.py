@@ -4,7 +4,7 @@ from popsbi import plots
 from popsbi.logs import job_logging
 from popsbi.stages import abc
 
-with job_logging(snakemake.log[0], snakemake.threads):
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     settings, inputs, out = snakemake.params.abc, snakemake.input, snakemake.output
     observed = pd.read_csv(inputs.observed, sep="\t")
     reference, target = abc.reference_without_heldout(

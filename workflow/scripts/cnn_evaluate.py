@@ -7,7 +7,7 @@ from popsbi.logs import job_logging
 from popsbi.nn.training import epoch_history, load
 from popsbi.stages import networks
 
-with job_logging(snakemake.log[0], snakemake.threads):
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     inputs, out = snakemake.input, snakemake.output
     architecture = snakemake.wildcards.architecture
     scenarios = list(snakemake.params.scenarios)

@@ -4,7 +4,7 @@ from popsbi import plots
 from popsbi.logs import job_logging
 from popsbi.stages import networks
 
-with job_logging(snakemake.log[0], snakemake.threads):
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     predictions = {
         tuple(run): pd.read_csv(path, sep="\t") for run, path in zip(snakemake.params.runs, snakemake.input.predictions)
     }

@@ -4,7 +4,7 @@ from popsbi import plots
 from popsbi.evaluation import compare_with_abc
 from popsbi.logs import job_logging
 
-with job_logging(snakemake.log[0], snakemake.threads):
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     params = snakemake.params
     predictions = {
         architecture: pd.read_csv(path, sep="\t")

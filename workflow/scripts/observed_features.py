@@ -5,7 +5,7 @@ from popsbi.datasets import load_image_dataset
 from popsbi.logs import job_logging
 from popsbi.stages.observed import observed_features
 
-with job_logging(snakemake.log[0], snakemake.threads):
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     inputs, simulated = snakemake.input, {}
     if hasattr(inputs, "heldout"):  # a pseudo-observed dataset
         simulated = {

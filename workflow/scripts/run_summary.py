@@ -4,7 +4,7 @@ import yaml
 from popsbi.logs import job_logging
 from popsbi.stages import summary
 
-with job_logging(snakemake.log[0], snakemake.threads):
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     inputs, out = snakemake.input, snakemake.output
     sumstats = pd.read_parquet(inputs.sumstats, columns=["scenario", "sim_id"])
     source = pd.read_csv(inputs.observed, sep="\t", usecols=["source"])["source"].iloc[0]

@@ -5,7 +5,7 @@ from popsbi.evaluation import confusion_matrix
 from popsbi.logs import job_logging
 from popsbi.nn.training import epoch_history
 
-with job_logging(snakemake.log[0], snakemake.threads):
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     out, threshold = snakemake.output, snakemake.params.threshold
     predictions = pd.read_csv(snakemake.input.heldout, sep="\t")
     curves, areas = sweeps.roc_table(predictions, pd.read_parquet(snakemake.input.sumstats))

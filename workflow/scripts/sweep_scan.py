@@ -5,7 +5,7 @@ from popsbi.logs import job_logging
 from popsbi.nn.training import load
 from popsbi.stages import sweeps as sweep_stage
 
-with job_logging(snakemake.log[0], snakemake.threads):
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     settings, out = snakemake.params.scan, snakemake.output
     table = sweep_stage.scan(load(snakemake.input.checkpoint), sweep_stage.read_target(settings), settings)
     table.to_csv(out.table, sep="\t", index=False)

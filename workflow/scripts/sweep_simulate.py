@@ -1,7 +1,7 @@
 from popsbi.datasets import write_batch
 from popsbi.logs import job_logging
 
-with job_logging(snakemake.log[0], snakemake.threads):
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     settings, cls = snakemake.params.simulations, snakemake.wildcards.sweep_class
     rows = settings.class_table(cls).iloc[settings.batch_rows(int(snakemake.wildcards.batch))]
     table, images, distances = settings.simulate_windows(cls, rows)

@@ -4,7 +4,7 @@ from popsbi.logs import job_logging
 from popsbi.nn.training import heldout_predictions
 from popsbi.stages.networks import train
 
-with job_logging(snakemake.log[0], snakemake.threads):
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     inputs, out = snakemake.input, snakemake.output
     model, data = train(
         snakemake.params.classifier,

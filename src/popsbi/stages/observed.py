@@ -42,10 +42,13 @@ def observed_features(settings, sumstats=None, heldout=None, dataset=None):
         settings.seed,
         settings.summaries.polarised,
     )
-    if len(genotypes.positions) < settings.min_snps:
+    derived = genotypes.haplotypes.sum(axis=1)
+    segregating = int(np.count_nonzero((derived > 0) & (derived < genotypes.haplotypes.shape[1])))
+    if segregating < settings.min_snps:
         raise DataError(
-            f"{len(genotypes.positions)} biallelic SNPs left in {settings.vcf} {region} after filtering, fewer than "
-            f"observed.min_snps ({settings.min_snps}): too few to summarise (is it the right region and VCF?)"
+            f"{segregating} SNPs segregate among the selected individuals in {settings.vcf} {region} after "
+            f"filtering ({len(genotypes.positions)} biallelic records kept), fewer than observed.min_snps "
+            f"({settings.min_snps}): too few to summarise (is it the right region, VCF and ploidy?)"
         )
     source = f"{settings.vcf} {region}, " + ", ".join(
         f"{n} individuals of {pop}" for pop, n in settings.samples.items()
