@@ -279,7 +279,8 @@ def test_editing_a_scenario_model_reruns_its_simulations(example_runs):
     counts = job_counts(result.stdout)
     assert counts["simulate_batch"] == 2 and counts["draw_scenario"] == 1  # founder's two batches, its diagram
     assert "draw_priors" not in counts  # the prior table does not depend on the file
-    assert "results/simulations/isolation/" not in result.stdout
+    assert "output: results/simulations/founder/batch_0.parquet" in result.stdout
+    assert "output: results/simulations/isolation/" not in result.stdout  # only founder's batches are redone
 
 
 def test_a_full_disk_stops_the_run_with_one_line_per_job_and_keeps_finished_outputs(root, tmp_path):
