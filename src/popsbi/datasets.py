@@ -6,6 +6,8 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
 
@@ -39,33 +41,76 @@ def aggregate(table_paths, image_paths, sumstats_path, images_path, distances_pa
     """Concatenate batches into one statistics table and one memory-mappable image dataset.
 
     ``images_path`` (.npy, uint8, (n, n_haplotypes, n_snps)) and ``distances_path``
-    (.npy, float32, (n, n_snps)) are written batch by batch through a memory map,
-    so the dataset never has to fit in memory; row i of both is described by row i
-    of the index table (scenario, sim_id).
+    (.npy, float32, (n, n_snps)) are written batch by batch; row i of both is described by
+    row i of the index table (scenario, sim_id). Every output is streamed, one batch at a
+    time (a row group of each Parquet file, a slab of each array), so memory stays that of
+    one batch however many simulations there are.
     """
-    tables = [pd.read_parquet(path) for path in table_paths]
-    sumstats = pd.concat(tables, ignore_index=True)
-    sumstats.to_parquet(sumstats_path, index=False)
-    first = np.load(image_paths[0])
-    n = len(sumstats)
-    images = np.lib.format.open_memmap(images_path, mode="w+", dtype=np.uint8, shape=(n,) + first["images"].shape[1:])
-    distances = np.lib.format.open_memmap(
-        distances_path, mode="w+", dtype=np.float32, shape=(n, first["distances"].shape[1])
-    )
-    start = 0
-    for path, table in zip(image_paths, tables):
-        with np.load(path) as batch:
-            if not np.array_equal(batch["sim_id"], table["sim_id"].to_numpy()):
-                raise ValueError(f"{path} and its statistics table list different simulations")
-            stop = start + len(table)
-            images[start:stop] = batch["images"]
-            distances[start:stop] = batch["distances"]
-        start = stop
-    images.flush()
-    distances.flush()
-    del images, distances
-    sumstats[["scenario", "sim_id"]].to_parquet(index_path, index=False)
+    n = sum(pq.ParquetFile(path).metadata.num_rows for path in table_paths)
+    schema = _union_schema(table_paths)
+    with np.load(image_paths[0]) as first:
+        image_shape, n_snps = first["images"].shape[1:], first["distances"].shape[1]
+    with (
+        pq.ParquetWriter(sumstats_path, schema) as sumstats,
+        pq.ParquetWriter(index_path, _INDEX_SCHEMA) as index,
+        _NpyWriter(images_path, np.uint8, (n, *image_shape)) as images,
+        _NpyWriter(distances_path, np.float32, (n, n_snps)) as distances,
+    ):
+        for table_path, image_path in zip(table_paths, image_paths):
+            table = _with_columns(pq.read_table(table_path), schema)
+            sumstats.write_table(table)
+            index.write_table(table.select(_INDEX_SCHEMA.names).cast(_INDEX_SCHEMA))
+            with np.load(image_path) as batch:
+                if not np.array_equal(batch["sim_id"], table["sim_id"].to_numpy()):
+                    raise ValueError(f"{image_path} and its statistics table list different simulations")
+                images.write(batch["images"])
+                distances.write(batch["distances"])
     log.info("aggregated %d simulations from %d batches", n, len(table_paths))
+
+
+_INDEX_SCHEMA = pa.schema([("scenario", pa.string()), ("sim_id", pa.int64())])
+
+
+def _union_schema(table_paths):
+    """Every batch's columns, in order of first appearance: scenarios have different parameters."""
+    fields = {}
+    for path in table_paths:
+        for field in pq.read_schema(path):
+            fields.setdefault(field.name, field)
+    return pa.schema(list(fields.values()))
+
+
+def _with_columns(table, schema):
+    """``table`` with the columns of ``schema``, in its order; those it lacks are nulls."""
+    columns = [
+        table[field.name] if field.name in table.column_names else pa.nulls(len(table), field.type) for field in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+class _NpyWriter:
+    """An .npy file of known shape written slab by slab along its first axis, from the start."""
+
+    def __init__(self, path, dtype, shape):
+        self.path, self.dtype, self.shape = path, np.dtype(dtype), shape
+        self.rows = 0
+
+    def __enter__(self):
+        self.file = open(self.path, "wb")
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape}
+        np.lib.format.write_array_header_1_0(self.file, header)
+        return self
+
+    def write(self, slab):
+        if slab.shape[1:] != self.shape[1:]:
+            raise ValueError(f"{self.path}: a batch of shape {slab.shape[1:]} among batches of {self.shape[1:]}")
+        self.file.write(np.ascontiguousarray(slab, dtype=self.dtype).tobytes())
+        self.rows += len(slab)
+
+    def __exit__(self, kind, error, traceback):
+        self.file.close()
+        if error is None and self.rows != self.shape[0]:
+            raise ValueError(f"{self.path}: {self.rows} rows written of {self.shape[0]}")
 
 
 def load_image_dataset(images_path, distances_path, index_path):
