@@ -3,10 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble import RandomForestClassifier
 
 from popsbi import abc, evaluation
 from popsbi.errors import DataError
 from popsbi.priors import Prior
+from popsbi.seeds import rng
 
 N_DATA = 10  # observations per simulated dataset
 
@@ -150,22 +152,63 @@ def test_unequal_numbers_of_simulations_are_corrected():
 def test_random_forest_chooses_the_true_model_with_high_probability():
     sumstats = variance_models(1000)
     reference = abc.prepare_reference(sumstats, ["log_var", "mean"])
-    classifier = abc.random_forest(reference.statistics, reference.scenarios, 100, seed=1)
-    error_model, oob_error = abc.random_forest_error(classifier, reference.statistics, reference.scenarios, 100, 1)
-    assert oob_error < 0.15
-    chosen, probability, votes = abc.random_forest_choice(
-        classifier, error_model, reference.scaled({"log_var": np.log(4.5), "mean": 0})
-    )
-    assert chosen == "wide" and probability > 0.9 and votes["wide"] > 0.9
+    target = reference.scaled({"log_var": np.log(4.5), "mean": 0})
+    votes = abc.random_forest(reference.statistics, reference.scenarios, target[None, :], 100, seed=1)
+    misclassified = votes.misclassified(reference.scenarios)
+    assert misclassified.mean() < 0.15
+    probability = abc.random_forest_posterior(reference.statistics, misclassified, target, 100, seed=1)
+    assert votes.chosen()[0] == "wide" and probability > 0.9
+    assert votes.targets[0, list(votes.classes).index("wide")] > 0.9
+
+
+def test_random_forest_out_of_bag_votes_match_scikit_learn():
+    """Grown in chunks, out-of-bag votes are those of one scikit-learn forest of the same trees."""
+    sumstats = variance_models(300)
+    reference = abc.prepare_reference(sumstats, ["log_var", "mean"])
+    statistics, labels = reference.statistics.astype(np.float32), reference.scenarios
+    votes = abc.random_forest(statistics, labels, statistics[:5], abc.FOREST_CHUNK, seed=2, sampsize=200)
+    forest = RandomForestClassifier(
+        abc.FOREST_CHUNK,
+        max_features="sqrt",
+        max_samples=200,
+        oob_score=True,
+        random_state=int(rng(2, "RandomForestClassifier", 0).integers(2**31 - 1)),
+    ).fit(statistics, labels)
+    assert np.allclose(votes.out_of_bag, np.nan_to_num(forest.oob_decision_function_))
+    assert np.allclose(votes.targets, forest.predict_proba(statistics[:5]))
 
 
 def test_random_forest_trees_grow_on_at_most_sampsize_simulations():
+    """A tree grown on s of n simulations drawn with replacement leaves each out with probability
+    (1 - 1/n)^s: 0.86 for s = 300 of 2,000, 0.37 for s = n."""
     sumstats = variance_models(1000)
     reference = abc.prepare_reference(sumstats, ["log_var", "mean"])
-    capped = abc.random_forest(reference.statistics, reference.scenarios, 40, seed=1, sampsize=300)
-    assert [len(sample) for sample in capped.estimators_samples_] == [300] * 40
-    uncapped = abc.random_forest(reference.statistics, reference.scenarios, 40, seed=1)
-    assert {len(sample) for sample in uncapped.estimators_samples_} == {len(reference.statistics)}
+    n, one = len(reference.statistics), reference.statistics[:1]
+    capped = abc.random_forest(reference.statistics, reference.scenarios, one, 120, seed=1, sampsize=300)
+    assert capped.out_of_bag_trees.mean() / 120 == pytest.approx((1 - 1 / n) ** 300, abs=0.01)
+    uncapped = abc.random_forest(reference.statistics, reference.scenarios, one, 120, seed=1)
+    assert uncapped.out_of_bag_trees.mean() / 120 == pytest.approx((1 - 1 / n) ** n, abs=0.01)
+
+
+def test_nearest_is_a_stable_sort_of_the_closest_ties_included():
+    distances = np.random.default_rng(3).integers(0, 20, size=500).astype(float)  # many ties
+    for n in (1, 7, 25, 26, 499, 500):
+        assert np.array_equal(abc.nearest(distances, n), np.argsort(distances, kind="stable")[:n])
+
+
+def test_goodness_of_fit_null_leaves_each_pseudo_observed_dataset_out():
+    statistics = np.random.default_rng(4).normal(size=(300, 3))
+    target = np.array([0.5, 0.0, -0.5])
+    observed, null, _ = abc.goodness_of_fit(statistics, target, 0.1, 20, np.random.default_rng(5))
+    picks = np.random.default_rng(5).choice(300, size=20, replace=False)
+
+    def mean_of_closest(reference, point):  # R gfit: the closest ceil(0.1 * n), by a full sort
+        distances = np.sort(np.linalg.norm(reference - point, axis=1))
+        return distances[: int(np.ceil(0.1 * len(reference)))].mean()
+
+    assert observed == pytest.approx(mean_of_closest(statistics, target))
+    expected = [mean_of_closest(np.delete(statistics, i, axis=0), statistics[i]) for i in picks]
+    assert null == pytest.approx(expected)
 
 
 def test_goodness_of_fit_rejects_data_no_model_produces():

@@ -29,6 +29,21 @@ def reference_without_heldout(settings, sumstats, heldout, observed):
 def model_choice(settings, reference, target, threads=1):
     """Posterior probability of every scenario by rejection, regression and random forest (grown
     on ``threads`` cores)."""
+    table, accepted, distances = model_choice_by_rejection(settings, reference, target)
+    votes, forest = forest_model_choice(settings, reference, target, threads)
+    table["random_forest_votes"] = table["scenario"].map(votes).fillna(0.0)
+    log.info(
+        "model choice: %s; random forest: %s (posterior %.3f)",
+        table.set_index("scenario")["rejection"].round(3).to_dict(),
+        forest["chosen"].iloc[0],
+        forest["posterior_probability"].iloc[0],
+    )
+    return table, forest, accepted, distances
+
+
+def model_choice_by_rejection(settings, reference, target):
+    """Accepted simulations and posterior probabilities of the scenarios by rejection (and the
+    mnlogistic adjustment), with the indices accepted and every simulation's distance."""
     scenarios = list(settings.scenarios)
     counts = {s: int(np.sum(reference.scenarios == s)) for s in scenarios}
     accepted, distances = abc.rejection(reference.statistics, target, settings.tolerance, settings.min_accepted)
@@ -44,24 +59,27 @@ def model_choice(settings, reference, target, threads=1):
                 reference.statistics[accepted], reference.scenarios[accepted], weights, target, scenarios, counts
             )
         )
-    forest = {
+    return table, accepted, distances
+
+
+def _forest(settings, threads):
+    return {
         "trees": settings.random_forest_trees,
         "seed": settings.seed,
         "threads": threads,
         "sampsize": settings.random_forest_sampsize,
     }
-    classifier = abc.random_forest(reference.statistics, reference.scenarios, **forest)
-    error_model, oob_error = abc.random_forest_error(classifier, reference.statistics, reference.scenarios, **forest)
-    chosen, probability, votes = abc.random_forest_choice(classifier, error_model, target)
-    table["random_forest_votes"] = table["scenario"].map(votes).fillna(0.0)
-    forest = pd.DataFrame([{"chosen": chosen, "posterior_probability": probability, "oob_error": oob_error}])
-    log.info(
-        "model choice: %s; random forest: %s (posterior %.3f)",
-        table.set_index("scenario")["rejection"].round(3).to_dict(),
-        chosen,
-        probability,
-    )
-    return table, forest, accepted, distances
+
+
+def forest_model_choice(settings, reference, target, threads=1):
+    """The random forest's votes for the observed data, and a one-row table of the chosen scenario,
+    its posterior probability and the forest's out-of-bag error."""
+    forest = _forest(settings, threads)
+    votes = abc.random_forest(reference.statistics, reference.scenarios, target[None, :], **forest)
+    misclassified = votes.misclassified(reference.scenarios)
+    probability = abc.random_forest_posterior(reference.statistics, misclassified, target, **forest)
+    table = {"chosen": votes.chosen()[0], "posterior_probability": probability, "oob_error": misclassified.mean()}
+    return dict(zip(votes.classes, votes.targets[0])), pd.DataFrame([table])
 
 
 def goodness_of_fit(settings, reference, target):
@@ -101,43 +119,68 @@ def cross_validation(settings, sumstats, heldout, threads=1):
     Returns per-dataset predictions (rejection at every tolerance of the sweep, random
     forest), the accuracy per tolerance and the parameter prediction error and coverage.
     """
-    names = statistic_columns(sumstats, settings.parameter_names)
-    reference = abc.prepare_reference(sumstats, names)
+    reference, is_pod = cross_validation_reference(settings, sumstats, heldout)
+    predictions, parameters = rejection_cross_validation(settings, reference, is_pod)
+    predictions = pd.concat([predictions, forest_cross_validation(settings, reference, is_pod, threads)])
+    predictions = predictions.reset_index(drop=True)
+    correct = predictions["true"] == predictions["predicted"]
+    accuracy = correct.groupby([predictions["method"], predictions["tolerance"].fillna(-1)]).mean().reset_index()
+    accuracy.columns = ["method", "tolerance", "accuracy"]
+    accuracy["tolerance"] = accuracy["tolerance"].where(accuracy["tolerance"] >= 0)
+    return predictions, accuracy, parameters
+
+
+def cross_validation_reference(settings, sumstats, heldout):
+    """The scaled reference table of every simulation, and which rows are held out (pseudo-observed)."""
+    reference = abc.prepare_reference(sumstats, statistic_columns(sumstats, settings.parameter_names))
     is_pod = heldout_mask(reference.table, heldout)
     if is_pod.sum() < len(heldout):
         log.warning("%d held-out simulations have NaN statistics and are not used", len(heldout) - is_pod.sum())
+    return reference, is_pod
+
+
+def rejection_cross_validation(settings, reference, is_pod):
+    """Rejection model choice at every tolerance of the sweep, and parameter posteriors, of each
+    pseudo-observed dataset (``is_pod``) against the rest of ``reference``."""
     train, labels = reference.statistics[~is_pod], reference.scenarios[~is_pod]
-    pods, pod_labels = reference.statistics[is_pod], reference.scenarios[is_pod]
     scenarios = list(settings.scenarios)
     tolerances = sorted(set(settings.tolerance_sweep) | {settings.tolerance})
     predictions = abc.cross_validate_model_choice(
-        train, labels, pods, pod_labels, scenarios, tolerances, settings.min_accepted
+        train,
+        labels,
+        reference.statistics[is_pod],
+        reference.scenarios[is_pod],
+        scenarios,
+        tolerances,
+        settings.min_accepted,
     )
     pod_ids = reference.table.loc[is_pod, "sim_id"].to_numpy()
     predictions.insert(1, "sim_id", np.repeat(pod_ids, len(tolerances)))
     predictions.insert(0, "method", "rejection")
-    classifier = abc.random_forest(
-        train, labels, settings.random_forest_trees, settings.seed, threads, settings.random_forest_sampsize
+    parameter_rows = []
+    for scenario in scenarios:
+        parameter_rows += _cross_validate_parameters(settings, reference, is_pod, scenario)
+    return predictions, pd.DataFrame(parameter_rows)
+
+
+def forest_cross_validation(settings, reference, is_pod, threads=1):
+    """The random forest's choice and votes for each pseudo-observed dataset (``is_pod``)."""
+    votes = abc.random_forest(
+        reference.statistics[~is_pod],
+        reference.scenarios[~is_pod],
+        reference.statistics[is_pod],
+        **_forest(settings, threads),
     )
     forest = pd.DataFrame(
         {
             "method": "random_forest",
             "tolerance": np.nan,
-            "sim_id": pod_ids,
-            "true": pod_labels,
-            "predicted": classifier.predict(pods),
+            "sim_id": reference.table.loc[is_pod, "sim_id"].to_numpy(),
+            "true": reference.scenarios[is_pod],
+            "predicted": votes.chosen(),
         }
     )
-    forest = pd.concat([forest, pd.DataFrame(classifier.predict_proba(pods), columns=classifier.classes_)], axis=1)
-    predictions = pd.concat([predictions, forest], ignore_index=True)
-    correct = predictions["true"] == predictions["predicted"]
-    accuracy = correct.groupby([predictions["method"], predictions["tolerance"].fillna(-1)]).mean().reset_index()
-    accuracy.columns = ["method", "tolerance", "accuracy"]
-    accuracy["tolerance"] = accuracy["tolerance"].where(accuracy["tolerance"] >= 0)
-    parameter_rows = []
-    for scenario in scenarios:
-        parameter_rows += _cross_validate_parameters(settings, reference, is_pod, scenario)
-    return predictions, accuracy, pd.DataFrame(parameter_rows)
+    return pd.concat([forest, pd.DataFrame(votes.targets, columns=votes.classes)], axis=1)
 
 
 def _cross_validate_parameters(settings, reference, is_pod, scenario):
