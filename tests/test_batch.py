@@ -6,7 +6,7 @@ import yaml
 from conftest import FEW_SIMULATIONS_ABC
 
 from popsbi.config import load_settings
-from popsbi.datasets import aggregate, load_image_dataset, write_batch
+from popsbi.datasets import aggregate, load_image_dataset, read_parameters, write_batch
 from popsbi.features import summary_statistics
 from popsbi.logs import job_logging
 from popsbi.priors import draw_prior_table
@@ -67,6 +67,11 @@ def test_aggregate_concatenates_batches_in_order(settings, tmp_path):
     with np.load(images[3]) as last:  # founder, batch 1: the last two rows
         assert np.array_equal(image_map[8:], last["images"])
         assert np.array_equal(distance_map[8:], last["distances"])
+    # Scenarios have different parameters: the table has them all, NaN where a scenario has none.
+    assert sumstats["N_found"].isna().tolist() == [True] * 5 + [False] * 5
+    parameters = read_parameters(out[0], {"N_found", "T_split", "not_a_column"})
+    assert list(parameters.columns) == ["scenario", "sim_id", "N_found", "T_split"]
+    assert parameters.equals(sumstats[list(parameters.columns)])
 
 
 def test_a_rate_with_a_prior_is_drawn_and_used_per_simulation(root, monkeypatch, schema_path):

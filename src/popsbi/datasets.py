@@ -113,6 +113,13 @@ class _NpyWriter:
             raise ValueError(f"{self.path}: {self.rows} rows written of {self.shape[0]}")
 
 
+def read_parameters(sumstats_path, parameter_names):
+    """The scenario, sim_id and parameter columns (those of ``parameter_names`` it has) of the
+    statistics table: what the networks need of it, read without the statistics."""
+    present = set(pq.read_schema(sumstats_path).names)
+    return pd.read_parquet(sumstats_path, columns=["scenario", "sim_id", *sorted(set(parameter_names) & present)])
+
+
 def load_image_dataset(images_path, distances_path, index_path):
     """The aggregated images and distances as read-only memory maps, and their index table."""
     return (np.load(images_path, mmap_mode="r"), np.load(distances_path, mmap_mode="r"), pd.read_parquet(index_path))

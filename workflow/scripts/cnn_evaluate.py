@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 
 from popsbi import plots
+from popsbi.datasets import read_parameters
 from popsbi.evaluation import confusion_matrix
 from popsbi.logs import job_logging
 from popsbi.nn.training import epoch_history, load
@@ -19,8 +20,9 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     plots.plot_calibration(
         predictions["true"], predictions[scenarios], out.calibration, f"CNN {architecture}: held-out calibration"
     )
+    heldout_parameters = pd.read_csv(inputs.heldout_parameters, sep="\t")
     networks.parameter_accuracy(
-        pd.read_csv(inputs.heldout_parameters, sep="\t"), pd.read_parquet(inputs.sumstats), architecture
+        heldout_parameters, read_parameters(inputs.sumstats, set(heldout_parameters["parameter"])), architecture
     ).to_csv(out.parameters, sep="\t", index=False)
     with np.load(inputs.observed) as observed:
         probabilities, parameters = networks.observed_prediction(
