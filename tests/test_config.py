@@ -159,3 +159,33 @@ def test_bad_observed_data_config(example_config, schema_path, observed, message
 def test_tolerances_that_accept_too_few_simulations_stop_at_start_up(example_config, schema_path, abc_config, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(edit(example_config, ["abc"], abc_config), schema_path)
+
+
+def test_cluster_example_is_the_demo_with_more_simulations(root, default_config, schema_path):
+    cluster = yaml.safe_load((root / "config" / "examples" / "cluster.yaml").read_text())
+    assert {key for key in cluster if cluster[key] != default_config[key]} == {
+        "simulations_per_scenario",
+        "batch_size",
+        "abc",
+        "sweeps",
+    }
+    settings = load_settings(cluster, schema_path)
+    assert settings.simulations_per_scenario == 100 * default_config["simulations_per_scenario"]
+    assert settings.sweeps.simulations.simulations_per_class == 10_000
+
+
+def test_job_requests_follow_the_size_of_the_data(default_config, schema_path):
+    n = default_config["simulations_per_scenario"]
+    small = load_settings({**default_config, "simulations_per_scenario": 10 * n}, schema_path).requests()
+    large = load_settings({**default_config, "simulations_per_scenario": 1000 * n}, schema_path).requests()
+    # Aggregation streams batches: memory is flat, time is that of copying 100 times the data.
+    assert large["aggregate"].mem_mb == small["aggregate"].mem_mb
+    assert large["aggregate"].cpu_seconds == pytest.approx(100 * small["aggregate"].cpu_seconds)
+    # The statistics table held by ABC grows with the simulations; network training reads
+    # images lazily, so its memory grows only with the table, its time with every image.
+    assert large["abc_parameters"].mem_mb - 500 == pytest.approx(100 * (small["abc_parameters"].mem_mb - 500), rel=0.02)
+    assert large["cnn_train"].cpu_seconds == pytest.approx(100 * small["cnn_train"].cpu_seconds)
+    assert large["abc_model_choice"].runtime(threads=1) >= 2 * large["abc_model_choice"].runtime(threads=2) - 1
+    retried = large["abc_model_choice"].resources()
+    assert retried["mem_mb"](None, attempt=2) == 2 * large["abc_model_choice"].mem_mb
+    assert retried["runtime"](None, threads=2, attempt=3) == 3 * large["abc_model_choice"].runtime(threads=2)

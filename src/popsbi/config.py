@@ -23,7 +23,7 @@ import jsonschema
 import numpy as np
 import yaml
 
-from popsbi import features, sweeps, yamlfiles
+from popsbi import cluster, features, sweeps, yamlfiles
 from popsbi.errors import ConfigError, ConstraintError, DataError, PriorError, ScenarioError
 from popsbi.genetic_map import map_chromosome, read_recombination_map
 from popsbi.nn.hyperparameters import Hyperparameters
@@ -36,6 +36,8 @@ from popsbi.summaries import Summaries
 GENOME_PARAMETERS = ("mutation_rate", "recombination_rate")
 #: Prior draws of each scenario (with its constraints) whose Demes model is checked at start-up.
 _CHECKED_DRAWS = 100
+#: Individuals of a VCF the workflow has yet to fetch, for the scan's memory request: 1000 Genomes'.
+ASSUMED_VCF_INDIVIDUALS = 2504
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,34 @@ class Settings:
             batch_size=self.batch_size,
             keep_tree_sequences=self.raw["keep_tree_sequences"],
         )
+
+    def requests(self):
+        """Memory and run time (:class:`popsbi.cluster.Request`) of the jobs that grow with the data."""
+        n = self.simulations_per_scenario * len(self.scenarios)
+        haplotypes, image_snps = 2 * sum(self.samples.values()), self.summaries.image_snps
+        columns = len(self.summaries.statistic_names(self.samples)) + len(self.parameter_names) + 3
+        trees, sampsize = self.abc.random_forest_trees, self.abc.random_forest_sampsize
+        requests = {
+            "aggregate": cluster.aggregate(n, (haplotypes + 4) * image_snps, self.batch_size),
+            "abc_model_choice": cluster.abc(n, columns, trees, sampsize, forests=2),
+            "abc_cross_validation": cluster.abc(n, columns, trees, sampsize, forests=1),
+            "abc_parameters": cluster.abc(n, columns, trees, sampsize, forests=0),
+            "cnn_train": cluster.network_training(
+                n, haplotypes * image_snps, columns, self.networks.hyperparameters.max_epochs
+            ),
+        }
+        if self.sweeps is not None:
+            simulations, scan = self.sweeps.simulations, self.sweeps.scan
+            n = simulations.simulations_per_class * len(simulations.classes)
+            image = 2 * simulations.individuals * simulations.windows.image_snps
+            image_bytes = image + 4 * simulations.windows.image_snps
+            requests["sweep_aggregate"] = cluster.aggregate(n, image_bytes, simulations.batch_size)
+            requests["sweep_train"] = cluster.network_training(
+                n, image, 2, self.sweeps.classifier.hyperparameters.max_epochs
+            )
+            vcf_individuals = len(vcf_header(scan.vcf)[0]) if Path(scan.vcf).is_file() else ASSUMED_VCF_INDIVIDUALS
+            requests["sweep_scan"] = cluster.scan(scan.end - scan.start, vcf_individuals)
+        return requests
 
     def run_facts(self):
         """What the config says of a run, for the run summary."""

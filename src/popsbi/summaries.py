@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from popsbi.features import FeatureSettings, summary_statistics
+from popsbi.genotypes import Genotypes
 from popsbi.images import genotype_image
 
 
@@ -19,3 +22,12 @@ class Summaries:
         """(statistics dict, image, distances) of a region's genotypes."""
         image, distances = genotype_image(genotypes, self.image_snps, self.sort_rows)
         return summary_statistics(genotypes, self.statistics), image, distances
+
+    def statistic_names(self, samples):
+        """The statistic columns of a region sampled as ``samples`` (population -> diploids): those
+        the code computes from a small random region."""
+        haplotypes = np.random.default_rng(0).integers(0, 2, size=(40, 2 * sum(samples.values())), dtype=np.int8)
+        bounds = np.cumsum([0, *(2 * n for n in samples.values())])
+        populations = {pop: np.arange(bounds[i], bounds[i + 1]) for i, pop in enumerate(samples)}
+        region = Genotypes(haplotypes, np.arange(1, 41) * 100, populations, 5_000, self.polarised)
+        return list(summary_statistics(region, self.statistics))

@@ -60,8 +60,7 @@ rule abc_model_choice:
         "../../envs/abc.yaml"
     threads: 2
     resources:
-        runtime=15,
-        mem_mb=4000,
+        **REQUESTS["abc_model_choice"].resources(),
     params:
         abc=SETTINGS.abc,
     script:
@@ -92,8 +91,7 @@ rule abc_parameters:
     conda:
         "../../envs/abc.yaml"
     resources:
-        runtime=10,
-        mem_mb=4000,
+        **REQUESTS["abc_parameters"].resources(),
     params:
         abc=SETTINGS.abc,
     script:
@@ -122,8 +120,7 @@ rule abc_cross_validation:
         "../../envs/abc.yaml"
     threads: 2
     resources:
-        runtime=30,
-        mem_mb=4000,
+        **REQUESTS["abc_cross_validation"].resources(),
     params:
         abc=SETTINGS.abc,
     script:

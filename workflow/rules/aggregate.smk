@@ -19,8 +19,7 @@ rule aggregate:
     conda:
         "../../envs/simulate.yaml"
     resources:
-        runtime=10,
-        mem_mb=2000,
+        **REQUESTS["aggregate"].resources(),
     script:
         "../scripts/aggregate.py"
 

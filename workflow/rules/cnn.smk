@@ -28,8 +28,7 @@ rule cnn_train:
         "../../envs/cnn.yaml"
     threads: 4
     resources:
-        runtime=lambda wildcards, attempt: 60 * attempt,
-        mem_mb=8000,
+        **REQUESTS["cnn_train"].resources(),
         gpu=1,
     params:
         # what a training depends on: neither the architectures trained nor the learning-curve points

@@ -1,5 +1,7 @@
 SCENARIOS = list(SETTINGS.scenarios)
 BATCHES = range(SETTINGS.n_batches)
+# Memory and run time of the jobs that grow with the data, from the config (popsbi.cluster).
+REQUESTS = SETTINGS.requests()
 
 
 wildcard_constraints:

@@ -57,8 +57,7 @@ rule sweep_aggregate:
     conda:
         "../../envs/simulate.yaml"
     resources:
-        runtime=10,
-        mem_mb=2000,
+        **REQUESTS["sweep_aggregate"].resources(),
     script:
         "../scripts/aggregate.py"
 
@@ -101,8 +100,7 @@ rule sweep_train:
         "../../envs/cnn.yaml"
     threads: 4
     resources:
-        runtime=lambda wildcards, attempt: 60 * attempt,
-        mem_mb=8000,
+        **REQUESTS["sweep_train"].resources(),
         gpu=1,
     params:
         classifier=SETTINGS.sweeps.classifier,
@@ -154,8 +152,7 @@ rule sweep_scan:
     conda:
         "../../envs/cnn.yaml"
     resources:
-        runtime=30,
-        mem_mb=4000,
+        **REQUESTS["sweep_scan"].resources(),
     params:
         scan=SETTINGS.sweeps.scan,
     script:
