@@ -17,8 +17,8 @@ AGGREGATE_MB_PER_SECOND = 100  # 3.9 GB of batches aggregated in 11 s locally: 3
 TABLE_COPIES = 6  # the statistics table in memory at once during ABC: read, selected, scaled, split...
 FOREST_NODES_PER_SIMULATION = 0.6  # nodes of a classification tree per simulation it grows on
 FOREST_NODE_BYTES = 90  # scikit-learn: 64 bytes of node and 8 per class of the node's value
-FOREST_SECONDS_PER_TREE_SIMULATION = 6e-6  # CPU seconds per tree and simulation grown on, both forests
-ABC_REJECTION_SECONDS_PER_SIMULATION = 2e-4  # CPU seconds of rejection, cross-validation and gfit
+FOREST_SECONDS_PER_TREE_SIMULATION = 5e-7  # CPU seconds per tree and s log2(s), s simulations grown on
+DISTANCE_SECONDS = 2.5e-7  # CPU seconds per target and simulation: distances, accepting, adjusting
 NETWORK_SECONDS_PER_PIXEL_EPOCH = 1e-6  # CPU seconds per image pixel per epoch (demo: 0.9e-6)
 SCAN_SECONDS_PER_MB = 30  # reading a VCF region and scanning its windows (demo: 2.5 s per Mb)
 SCAN_VARIANTS_PER_BP = 1 / 20  # upper bound of a human VCF's density of variants
@@ -55,14 +55,17 @@ def aggregate(simulations, bytes_per_simulation, batch_size):
     return _request(500, 3 * batch_size * bytes_per_simulation / 1e6, total_mb / AGGREGATE_MB_PER_SECOND)
 
 
-def abc(simulations, columns, trees, sampsize, forests=1):
+def abc(simulations, columns, targets, trees, sampsize, forests):
     """An ABC job: the statistics table in memory a few times over, one chunk of trees of each
-    forest (50, see popsbi.abc.FOREST_CHUNK) and its out-of-bag votes; time grows with the trees and
-    the simulations each grows on (at most ``sampsize``)."""
+    forest (50, see popsbi.abc.FOREST_CHUNK) and its out-of-bag votes; time grows with the number of
+    ``targets`` (observed, held-out or goodness-of-fit datasets) times the simulations, and with the
+    trees times the simulations each grows on (at most ``sampsize``). Measured on 3e5 simulations of
+    20 statistics (bench_scale): 2.6 s for 100 goodness-of-fit targets per scenario, 10.6 s for 150
+    held-out ones, 403 s for both forests of 500 trees on 2 cores."""
     table_mb = TABLE_COPIES * simulations * columns * 8 / 1e6
     grown_on = min(simulations, sampsize)
     forest_mb = 50 * FOREST_NODES_PER_SIMULATION * grown_on * FOREST_NODE_BYTES / 1e6 if forests else 0
-    seconds = ABC_REJECTION_SECONDS_PER_SIMULATION * simulations
+    seconds = DISTANCE_SECONDS * targets * simulations
     seconds += forests * FOREST_SECONDS_PER_TREE_SIMULATION * trees * grown_on * math.log2(max(grown_on, 2))
     return _request(500, table_mb + forest_mb, seconds)
 

@@ -220,12 +220,13 @@ class Settings:
         n = self.simulations_per_scenario * len(self.scenarios)
         haplotypes, image_snps = 2 * sum(self.samples.values()), self.summaries.image_snps
         columns = len(self.summaries.statistic_names(self.samples)) + len(self.parameter_names) + 3
-        trees, sampsize = self.abc.random_forest_trees, self.abc.random_forest_sampsize
+        forest = {"trees": self.abc.random_forest_trees, "sampsize": self.abc.random_forest_sampsize}
+        heldout = self.raw["abc"]["heldout_per_scenario"] * len(self.scenarios)
         requests = {
             "aggregate": cluster.aggregate(n, (haplotypes + 4) * image_snps, self.batch_size),
-            "abc_model_choice": cluster.abc(n, columns, trees, sampsize, forests=2),
-            "abc_cross_validation": cluster.abc(n, columns, trees, sampsize, forests=1),
-            "abc_parameters": cluster.abc(n, columns, trees, sampsize, forests=0),
+            "abc_model_choice": cluster.abc(n, columns, self.abc.gfit_replicates, **forest, forests=2),
+            "abc_cross_validation": cluster.abc(n, columns, heldout, **forest, forests=1),
+            "abc_parameters": cluster.abc(n, columns, 1, **forest, forests=0),
             "cnn_train": cluster.network_training(
                 n, haplotypes * image_snps, columns, self.networks.hyperparameters.max_epochs
             ),
