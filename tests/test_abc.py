@@ -121,10 +121,10 @@ def test_model_choice_gives_the_true_model_and_cross_validation_beats_chance():
     probabilities = abc.model_probabilities(reference.scenarios[accepted], ["narrow", "wide"], counts)
     assert probabilities["wide"] > 0.95
     weights = abc.epanechnikov_weights(distances[accepted])
-    regression = abc.mnlogistic_probabilities(
+    regression, penalty = abc.mnlogistic_probabilities(
         reference.statistics[accepted], reference.scenarios[accepted], weights, observed, ["narrow", "wide"], counts
     )
-    assert regression["wide"] > 0.95
+    assert regression["wide"] == 1.0 and np.isnan(penalty)  # only "wide" accepted: nothing to fit
 
     heldout = evaluation.choose_heldout(sumstats, 100, seed=3)
     is_pod = evaluation.heldout_mask(reference.table, heldout)
@@ -270,3 +270,48 @@ def test_pseudo_observed_data_keep_their_nan_statistics(root, monkeypatch, schem
     assert list(observed.columns) == ["source", "sim_id", "N_A", "m", "pi_A"]
     assert np.isnan(observed["pi_A"].iloc[0])  # kept, so ABC drops it with a warning rather than failing
     assert observed["source"].iloc[0].startswith("pseudo-observed: simulation 0 of scenario isolation_migration")
+
+
+def test_redundant_statistics_are_exact_linear_functions_of_earlier_ones():
+    rng = np.random.default_rng(6)
+    segregating = rng.poisson(200, size=3000).astype(float)
+    h1 = rng.uniform(0.01, 0.2, size=3000)
+    sfs = rng.dirichlet([5, 3, 2], size=3000)
+    table = pd.DataFrame(
+        {
+            "segregating_sites": segregating,
+            "theta_w": segregating / 5.87,  # S over a_n: nothing new
+            "h1": h1,
+            "haplotype_diversity": 100 / 99 * (1 - h1),  # nothing new
+            "sfs_0": sfs[:, 0],
+            "sfs_1": sfs[:, 1],
+            "sfs_2": sfs[:, 2],  # 1 - the other bins
+            "pi": segregating / 5.87 + rng.normal(scale=2, size=3000),  # correlated, not redundant
+        }
+    )
+    redundant = abc.redundant_statistics(table)
+    assert list(redundant) == ["theta_w", "haplotype_diversity", "sfs_2"]
+    assert "segregating_sites" in redundant["theta_w"] and "h1" in redundant["haplotype_diversity"]
+    reference = abc.prepare_reference(table.assign(scenario="a"), list(table.columns))
+    assert reference.names == ["segregating_sites", "h1", "sfs_0", "sfs_1", "pi"]
+
+
+def test_cross_validation_scales_by_the_reference_rows_alone():
+    sumstats = variance_models(500)
+    shifted = sumstats.copy()
+    shifted.loc[:99, "mean"] += 50.0  # held-out rows far away would inflate a pooled MAD
+    is_reference = np.arange(len(shifted)) >= 100
+    reference = abc.prepare_reference(shifted, ["log_var", "mean"], scale_rows=is_reference)
+    values = shifted.loc[is_reference, "mean"].to_numpy()
+    expected = 1.4826 * np.median(np.abs(values - np.median(values)))
+    assert reference.scale[1] == pytest.approx(expected)
+
+
+def test_mnlogistic_penalty_is_strong_for_noise_and_weak_for_a_clear_signal():
+    rng = np.random.default_rng(8)
+    statistics = rng.normal(size=(400, 5))
+    noise = np.repeat(["a", "b"], 200)
+    weights = np.ones(400)
+    assert abc.mnlogistic_penalty(statistics, noise, weights) == min(abc.MNLOGISTIC_PENALTIES)
+    signal = np.where(statistics[:, 0] + 0.3 * rng.normal(size=400) > 0, "a", "b")
+    assert abc.mnlogistic_penalty(statistics, signal, weights) >= 1.0

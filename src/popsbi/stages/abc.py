@@ -54,11 +54,12 @@ def model_choice_by_rejection(settings, reference, target):
     )
     if settings.model_choice_regression == "mnlogistic":
         weights = abc.epanechnikov_weights(distances[accepted])
-        table["mnlogistic"] = table["scenario"].map(
-            abc.mnlogistic_probabilities(
-                reference.statistics[accepted], reference.scenarios[accepted], weights, target, scenarios, counts
-            )
+        probabilities, penalty = abc.mnlogistic_probabilities(
+            reference.statistics[accepted], reference.scenarios[accepted], weights, target, scenarios, counts
         )
+        table["mnlogistic"] = table["scenario"].map(probabilities)
+        table["mnlogistic_C"] = penalty
+        log.info("mnlogistic: inverse penalty C = %g, chosen by cross-validation of the accepted simulations", penalty)
     return table, accepted, distances
 
 
@@ -132,7 +133,9 @@ def cross_validation(settings, sumstats, heldout, threads=1):
 
 def cross_validation_reference(settings, sumstats, heldout):
     """The scaled reference table of every simulation, and which rows are held out (pseudo-observed)."""
-    reference = abc.prepare_reference(sumstats, statistic_columns(sumstats, settings.parameter_names))
+    is_pod = heldout_mask(sumstats, heldout)
+    names = statistic_columns(sumstats, settings.parameter_names)
+    reference = abc.prepare_reference(sumstats, names, scale_rows=~is_pod)
     is_pod = heldout_mask(reference.table, heldout)
     if is_pod.sum() < len(heldout):
         log.warning("%d held-out simulations have NaN statistics and are not used", len(heldout) - is_pod.sum())
