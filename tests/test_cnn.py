@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.metrics import brier_score_loss, log_loss
 
-from popsbi.evaluation import compare_with_abc
+from popsbi.evaluation import compare_methods, held_out_methods
 from popsbi.images import genotype_image
 from popsbi.nn import training
 from popsbi.nn.data import ParameterSpace, split_rows
@@ -211,15 +212,33 @@ def test_comparison_uses_only_simulations_every_method_classified():
             "sim_id": [1, 2, 3] * 2,
             "true": ["a", "a", "b"] * 2,
             "predicted": ["a", "b", "b", "a", "a", "b"],
+            "a": [0.8, 0.4, 0.0, 0.9, 0.6, 0.3],
+            "b": [0.2, 0.6, 1.0, 0.1, 0.4, 0.7],
         }
     )
-    network = pd.DataFrame({"sim_id": [1, 2, 3, 4], "true": ["a", "a", "b", "b"], "predicted": ["b", "b", "b", "a"]})
-    table = compare_with_abc(abc_predictions, {"cnn": network}, 0.05, ["a", "b"])
-    overall = table[table["scenario"] == "overall"].set_index("method")["accuracy"]
-    assert overall.to_dict() == pytest.approx(
+    network = pd.DataFrame(
+        {
+            "sim_id": [1, 2, 3, 4],
+            "true": ["a", "a", "b", "b"],
+            "predicted": ["b", "b", "b", "a"],
+            "a": [0.0, 0.3, 0.2, 0.9],
+            "b": [1.0, 0.7, 0.8, 0.1],
+        }
+    )
+    table = compare_methods(held_out_methods(abc_predictions, {"cnn": network}, 0.05), ["a", "b"])
+    overall = table[table["scenario"] == "overall"].set_index("method")
+    assert overall["accuracy"].to_dict() == pytest.approx(
         {"ABC rejection (0.05)": 2 / 3, "ABC random forest": 1.0, "CNN cnn": 1 / 3}
     )
-    assert (table.loc[table["scenario"] == "overall", "n"] == 3).all()  # simulation 4 left out
+    assert (overall["n"] == 3).all()  # simulation 4 left out
+    assert overall.loc["ABC rejection (0.05)", "accuracy_se"] == pytest.approx(np.sqrt(2 / 9 / 3))
+    # Log loss and Brier score against scikit-learn's (Brier: twice its binary score for two classes).
+    for method, rows in (("ABC random forest", abc_predictions[3:]), ("CNN cnn", network[:3])):
+        assert overall.loc[method, "log_loss"] == pytest.approx(log_loss(rows["true"], rows[["a", "b"]]))
+        binary = brier_score_loss(rows["true"] == "b", rows["b"])
+        assert overall.loc[method, "brier"] == pytest.approx(2 * binary)
+    # A probability of 0 for the true scenario costs -log(machine epsilon), as in scikit-learn.
+    assert table.set_index(["method", "scenario"]).loc[("CNN cnn", "a"), "log_loss"] > 18
 
 
 def test_tensorboard_without_its_package_is_one_message(tmp_path):

@@ -58,8 +58,9 @@ def parameter_scores(true, median, lower, upper):
 
 
 def compare_methods(methods, scenarios):
-    """Accuracy per scenario and overall of each method (name -> its predictions: true, sim_id,
-    predicted), on the held-out simulations that every method classified."""
+    """Accuracy (with its binomial standard error), log loss and Brier score per scenario and
+    overall of each method (name -> its predictions: true, sim_id, predicted, and one probability
+    column per scenario), on the held-out simulations that every method classified."""
     keys = [set(zip(table["true"], table["sim_id"])) for table in methods.values()]
     shared = set.intersection(*keys)
     if len(shared) < max(len(k) for k in keys):
@@ -71,24 +72,40 @@ def compare_methods(methods, scenarios):
     rows = []
     for method, table in methods.items():
         table = table[[key in shared for key in zip(table["true"], table["sim_id"])]]
-        correct = table["true"] == table["predicted"]
+        scores = probability_scores(table["true"].to_numpy(), table[list(scenarios)].to_numpy(dtype=float), scenarios)
+        scores["correct"] = (table["true"] == table["predicted"]).to_numpy()
+        true = table["true"].to_numpy()
         for scenario in scenarios:
-            in_scenario = (table["true"] == scenario).to_numpy()
-            rows.append(
-                {
-                    "method": method,
-                    "scenario": scenario,
-                    "n": int(in_scenario.sum()),
-                    "accuracy": float(correct[in_scenario].mean()),
-                }
-            )
-        rows.append({"method": method, "scenario": "overall", "n": len(table), "accuracy": float(correct.mean())})
+            rows.append({"method": method, "scenario": scenario, **_summary(scores, true == scenario)})
+        rows.append({"method": method, "scenario": "overall", **_summary(scores, np.ones(len(true), dtype=bool))})
     return pd.DataFrame(rows)
 
 
-def compare_with_abc(abc_predictions, network_predictions, tolerance, scenarios):
-    """Accuracy per scenario and overall of ABC rejection (at ``tolerance``), ABC random forest and
-    each network, on the held-out simulations that every method classified."""
+def probability_scores(true, probabilities, scenarios):
+    """Per dataset: the log loss (-log of the probability of the true scenario, which is at least
+    machine epsilon, as scikit-learn's) and the Brier score (squared distance of the probabilities
+    to the true scenario's indicator, summed over scenarios)."""
+    probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
+    indicator = np.asarray(true)[:, None] == np.asarray(scenarios)[None, :]
+    own = np.clip(probabilities[indicator], np.finfo(float).eps, 1)
+    return {"log_loss": -np.log(own), "brier": ((probabilities - indicator) ** 2).sum(axis=1)}
+
+
+def _summary(scores, rows):
+    n = int(rows.sum())
+    accuracy = float(scores["correct"][rows].mean())
+    return {
+        "n": n,
+        "accuracy": accuracy,
+        "accuracy_se": float(np.sqrt(accuracy * (1 - accuracy) / n)),
+        "log_loss": float(scores["log_loss"][rows].mean()),
+        "brier": float(scores["brier"][rows].mean()),
+    }
+
+
+def held_out_methods(abc_predictions, network_predictions, tolerance):
+    """Every method's held-out predictions by name: ABC rejection (at ``tolerance``), ABC random
+    forest and each network."""
     methods = {
         f"ABC rejection ({tolerance:g})": abc_predictions[
             (abc_predictions["method"] == "rejection") & (abc_predictions["tolerance"] == tolerance)
@@ -96,4 +113,4 @@ def compare_with_abc(abc_predictions, network_predictions, tolerance, scenarios)
         "ABC random forest": abc_predictions[abc_predictions["method"] == "random_forest"],
     }
     methods.update({f"CNN {architecture}": table for architecture, table in network_predictions.items()})
-    return compare_methods(methods, scenarios)
+    return methods

@@ -181,27 +181,51 @@ def plot_training_curves(history, path, title):
 def plot_calibration(true, probabilities, path, title, bins=10):
     """Reliability diagram: the frequency of the scenario among held-out datasets against the
     probability the classifier gave it (all scenarios pooled, one-vs-rest), with counts."""
-    scenarios = list(probabilities.columns)
-    predicted = probabilities.to_numpy().ravel()
-    observed = (np.asarray(true)[:, None] == np.asarray(scenarios)[None, :]).ravel()
     edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(predicted, edges) - 1, 0, bins - 1)
-    counts = np.bincount(which, minlength=bins)
-    mean_predicted = np.bincount(which, predicted, bins) / np.maximum(counts, 1)
-    frequency = np.bincount(which, observed, bins) / np.maximum(counts, 1)
+    mean_predicted, frequency, counts = reliability(true, probabilities, bins)
     used = counts > 0
     fig, (ax, hist) = plt.subplots(2, 1, figsize=(4.5, 5), height_ratios=(3, 1), sharex=True, layout="constrained")
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfectly calibrated")
     ax.plot(mean_predicted[used], frequency[used], marker="o", label="classifier")
-    ax.set_ylabel("observed frequency")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=8)
+    _reliability_axes(ax)
     ax.set_title(title, fontsize=10)
     hist.bar(edges[:-1], counts, width=1 / bins, align="edge", color="lightgrey", edgecolor="grey")
     hist.set_xlabel("predicted probability of a scenario")
     hist.set_ylabel("count")
     _save(fig, path)
+
+
+def plot_methods_calibration(methods, scenarios, path, bins=10):
+    """Reliability diagrams of several methods (name -> held-out predictions with true and one
+    probability column per scenario) on one plot."""
+    fig, ax = plt.subplots(figsize=(5.5, 4.2), layout="constrained")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfectly calibrated")
+    for method, table in methods.items():
+        mean_predicted, frequency, counts = reliability(table["true"], table[list(scenarios)], bins)
+        used = counts > 0
+        ax.plot(mean_predicted[used], frequency[used], marker="o", markersize=4, label=method)
+    _reliability_axes(ax)
+    ax.set_xlabel("predicted probability of a scenario")
+    _save(fig, path)
+
+
+def reliability(true, probabilities, bins=10):
+    """Per bin of predicted probability (all scenarios pooled, one-vs-rest): the mean prediction,
+    the frequency of the scenario and the number of predictions."""
+    scenarios = list(probabilities.columns)
+    predicted = probabilities.to_numpy(dtype=float).ravel()
+    observed = (np.asarray(true)[:, None] == np.asarray(scenarios)[None, :]).ravel()
+    which = np.clip(np.digitize(predicted, np.linspace(0, 1, bins + 1)) - 1, 0, bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    mean_predicted = np.bincount(which, predicted, bins) / np.maximum(counts, 1)
+    return mean_predicted, np.bincount(which, observed, bins) / np.maximum(counts, 1), counts
+
+
+def _reliability_axes(ax):
+    ax.set_ylabel("observed frequency")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
 
 
 def plot_learning_curve(curve, path):
@@ -220,14 +244,15 @@ def plot_learning_curve(curve, path):
 
 
 def plot_method_comparison(accuracy, path):
-    """Held-out accuracy per scenario and overall, one bar per method."""
+    """Held-out accuracy per scenario and overall, one bar per method, with 95% intervals."""
     methods = list(dict.fromkeys(accuracy["method"]))
     groups = list(dict.fromkeys(accuracy["scenario"]))
     width = 0.8 / len(methods)
     fig, ax = plt.subplots(figsize=(1.6 * len(groups) + 2, 3.8), layout="constrained")
     for i, method in enumerate(methods):
         rows = accuracy[accuracy["method"] == method].set_index("scenario").reindex(groups)
-        ax.bar(np.arange(len(groups)) + (i - (len(methods) - 1) / 2) * width, rows["accuracy"], width, label=method)
+        positions = np.arange(len(groups)) + (i - (len(methods) - 1) / 2) * width
+        ax.bar(positions, rows["accuracy"], width, yerr=1.96 * rows["accuracy_se"], capsize=2, label=method)
     ax.set_xticks(range(len(groups)), groups, rotation=20, ha="right", fontsize=8)
     _accuracy_axis(ax)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))

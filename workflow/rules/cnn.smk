@@ -121,6 +121,9 @@ rule compare_methods:
     output:
         table=report("results/comparison/accuracy.tsv", caption="../report/comparison.rst", category="Comparison"),
         plot=report("results/comparison/accuracy.png", caption="../report/comparison.rst", category="Comparison"),
+        calibration=report(
+            "results/comparison/calibration.png", caption="../report/comparison.rst", category="Comparison"
+        ),
     log:
         "logs/compare_methods.log",
     benchmark:
