@@ -6,9 +6,11 @@ import msprime
 import numpy as np
 import pandas as pd
 import pytest
+import scipy
 import torch
 from sklearn.metrics import brier_score_loss, log_loss
 
+from popsbi.datasets import load_image_dataset
 from popsbi.evaluation import compare_methods, held_out_methods
 from popsbi.images import genotype_image
 from popsbi.nn import training
@@ -167,10 +169,30 @@ def test_checkpoint_reloads_to_the_same_predictions(dataset, tmp_path):
     for a, b in zip(first, again):
         pd.testing.assert_frame_equal(a, b)
     assert reloaded.hparams.parameters["columns"] == [["small", "N"], ["large", "N"]]
+    # The checkpoint carries the temperature fitted on the validation images, and predictions use it.
+    temperature = float(reloaded.temperature)
+    assert temperature != 1.0
+    images, distances, index = load_image_dataset(*data.paths)
+    rows = data.rows["validation"]
+    logits = training.predict_logits(reloaded, images[rows], distances[rows])
+    labels = index["scenario"].map({s: i for i, s in enumerate(SCENARIOS)}).to_numpy()[rows]
+    assert temperature == pytest.approx(training.fit_temperature(logits, labels), rel=1e-4)
+    probabilities = training.predict(reloaded, images[rows], distances[rows])[0]
+    assert np.allclose(probabilities, scipy.special.softmax(logits / temperature, axis=1), atol=1e-5)
     # The same seed trains the same network on the CPU.
     retrained, _ = train(paths, heldout, table, "exchangeable", tmp_path / "again.ckpt", 1, one_epoch)
     for a, b in zip(first, training.heldout_predictions(retrained, data)):
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_temperature_undoes_overconfidence():
+    """Labels drawn from softmax(z): the logits 3z are overconfident by 3, and z is calibrated."""
+    rng = np.random.default_rng(9)
+    logits = rng.normal(scale=2.0, size=(20_000, 3))
+    probabilities = scipy.special.softmax(logits, axis=1)
+    labels = (probabilities.cumsum(axis=1) < rng.random((20_000, 1))).sum(axis=1)
+    assert training.fit_temperature(3 * logits, labels) == pytest.approx(3.0, rel=0.05)
+    assert training.fit_temperature(logits, labels) == pytest.approx(1.0, rel=0.05)
 
 
 def test_splits_share_the_heldout_set_and_nest_the_training_sets(dataset):

@@ -30,6 +30,9 @@ class ScenarioClassifier(pl.LightningModule):
         n_parameters = len(parameters["columns"]) if parameters else 0
         self.net = network(architecture, len(scenarios) + 2 * n_parameters, filters, dropout, population_sizes)
         self.n_scenarios, self.n_parameters = len(scenarios), n_parameters
+        # Divides the logits of predictions: fitted after training on the validation images
+        # (temperature scaling), saved in the checkpoint; 1 while training.
+        self.register_buffer("temperature", torch.ones(()))
 
     def forward(self, images, distances):
         """Logits over scenarios, parameter means and log-variances."""
@@ -59,7 +62,7 @@ class ScenarioClassifier(pl.LightningModule):
 
     def predict_step(self, batch, batch_idx):
         logits, mean, log_variance = self(batch[0], batch[1])
-        return torch.softmax(logits.float(), dim=1), mean, log_variance
+        return torch.softmax(logits.float() / self.temperature, dim=1), mean, log_variance
 
     def configure_optimizers(self):
         return torch.optim.Adam(

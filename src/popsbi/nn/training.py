@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytorch_lightning as pl
 import torch
+from scipy.optimize import minimize_scalar
+from torch.nn import functional as F
 
 from popsbi.datasets import load_image_dataset
 from popsbi.errors import PopsbiError
@@ -163,7 +165,41 @@ def train(
     best = fit(module, data, out_dir, hp.accelerator, hp.max_epochs, hp.patience, hp.tensorboard)
     os.replace(best, checkpoint_path)
     shutil.rmtree(os.path.dirname(best))
+    calibrate(checkpoint_path, data)
     return load(checkpoint_path), data
+
+
+def calibrate(checkpoint_path, datamodule):
+    """Temperature scaling (Guo et al. 2017): fit the temperature of the checkpoint's network on
+    the validation images, which early stopping saw but gradient steps did not, and save it in
+    the checkpoint. Accuracy does not change (the most probable class stays the same); the
+    probabilities become as confident as the network is right."""
+    module = load(checkpoint_path)
+    images, distances, index = load_image_dataset(*datamodule.paths)
+    rows = datamodule.rows["validation"]
+    labels = index["scenario"].map({s: i for i, s in enumerate(module.hparams.scenarios)}).to_numpy()[rows]
+    logits = predict_logits(module, images[rows], distances[rows])
+    temperature = fit_temperature(logits, labels)
+    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+    checkpoint["state_dict"]["temperature"] = torch.tensor(temperature)
+    torch.save(checkpoint, checkpoint_path)
+    log.info(
+        "temperature %.3f fitted on %d validation images: their log loss %.4f, %.4f before",
+        temperature,
+        len(rows),
+        _log_loss(logits / temperature, labels),
+        _log_loss(logits, labels),
+    )
+
+
+def fit_temperature(logits, labels):
+    """The T in [0.05, 20] that minimises the log loss of softmax(logits / T) for the true ``labels``."""
+    result = minimize_scalar(lambda log_t: _log_loss(logits / np.exp(log_t), labels), bounds=(-3, 3), method="bounded")
+    return float(np.exp(result.x))
+
+
+def _log_loss(logits, labels):
+    return float(F.cross_entropy(torch.as_tensor(logits, dtype=torch.float64), torch.as_tensor(labels)))
 
 
 def load(checkpoint_path):
@@ -175,18 +211,29 @@ def epoch_history(metrics_csv):
     return pd.read_csv(metrics_csv).groupby("epoch").first().reset_index()
 
 
-@torch.no_grad()
 def predict(module, images, distances, batch_size=256):
     """Scenario probabilities, parameter means and log-variances of images (numpy arrays)."""
+    return _in_batches(module.predict_step, module, images, distances, batch_size)
+
+
+def predict_logits(module, images, distances, batch_size=256):
+    """The scenario logits of images (numpy arrays), before any temperature."""
+    return _in_batches(lambda batch, _: module(*batch)[:1], module, images, distances, batch_size)[0]
+
+
+@torch.no_grad()
+def _in_batches(step, module, images, distances, batch_size):
     module.eval()
-    outputs = [[], [], []]
+    outputs = None
     for start in range(0, len(images), batch_size):
         batch = (
             torch.from_numpy(np.asarray(images[start : start + batch_size])).to(module.device),
             torch.from_numpy(np.asarray(distances[start : start + batch_size])).to(module.device),
         )
-        for out, value in zip(outputs, module.predict_step(batch, 0)):
-            out.append(value.float().cpu().numpy())
+        values = [value.float().cpu().numpy() for value in step(batch, 0)]
+        outputs = [[] for _ in values] if outputs is None else outputs
+        for out, value in zip(outputs, values):
+            out.append(value)
     return tuple(np.concatenate(out) for out in outputs)
 
 
