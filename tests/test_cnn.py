@@ -12,6 +12,7 @@ from sklearn.metrics import brier_score_loss, log_loss
 
 from popsbi.datasets import load_image_dataset
 from popsbi.evaluation import compare_methods, held_out_methods
+from popsbi.features import FeatureSettings, summary_statistics
 from popsbi.images import genotype_image
 from popsbi.nn import training
 from popsbi.nn.data import ParameterSpace, split_rows
@@ -37,10 +38,12 @@ def simulated_dataset(directory):
                 10, population_size=size, sequence_length=50_000, recombination_rate=1e-8, random_seed=seed
             )
             ts = msprime.sim_mutations(ts, rate=1e-8, random_seed=seed)
-            image, spacing = genotype_image(genotypes_from_tree_sequence(ts, ["pop_0"], False), 32)
+            genotypes = genotypes_from_tree_sequence(ts, ["pop_0"], False)
+            image, spacing = genotype_image(genotypes, 32)
             images.append(image)
             distances.append(spacing)
-            rows.append({"scenario": scenario, "sim_id": sim_id, "N": float(size)})
+            statistics = summary_statistics(genotypes, FeatureSettings(statistics=("segregating_sites", "tajimas_d")))
+            rows.append({"scenario": scenario, "sim_id": sim_id, "N": float(size), **statistics})
     paths = {
         "images": directory / "images.npy",
         "distances": directory / "distances.npy",
@@ -68,6 +71,7 @@ HYPERPARAMETERS = Hyperparameters(
     accelerator="cpu",
     tensorboard=False,
 )
+STATISTICS = ("segregating_sites_pop_0", "tajimas_d_pop_0")
 PRIORS = {(scenario, "N"): Prior("loguniform", 100.0, 50_000.0) for scenario in SCENARIOS}
 
 
@@ -85,6 +89,7 @@ def train(paths, heldout, table, architecture, checkpoint, threads, hyperparamet
         threads,
         sumstats=table,
         parameter_priors=PRIORS,
+        statistic_names=STATISTICS,
     )
 
 
@@ -113,10 +118,14 @@ def test_exchangeable_network_ignores_the_order_of_haplotypes_within_populations
     distances = torch.rand(3, 24)
     permutation = torch.cat([torch.randperm(6), 6 + torch.randperm(4)])
     outputs = {}
-    for architecture in ARCHITECTURES:
+    none = torch.zeros(3, 0)
+    for architecture in ("cnn", "exchangeable"):
         model = ScenarioClassifier(architecture, ["a", "b", "c"], sizes, filters=(4, 8)).eval()
         with torch.no_grad():
-            outputs[architecture] = (model(images, distances)[0], model(images[:, permutation], distances)[0])
+            outputs[architecture] = (
+                model(images, distances, none)[0],
+                model(images[:, permutation], distances, none)[0],
+            )
     assert torch.allclose(*outputs["exchangeable"], atol=1e-5)
     # The plain CNN sees row order: the permutation is not a no-op.
     assert not torch.allclose(*outputs["cnn"], atol=1e-3)
@@ -128,9 +137,9 @@ def test_exchangeable_network_keeps_populations_apart():
     images = torch.zeros(1, 10, 16, dtype=torch.uint8)
     images[0, :5, ::2] = 1  # variation only in the first population
     swapped = torch.cat([images[:, 5:], images[:, :5]], dim=1)
-    distances = torch.full((1, 16), 0.01)
+    distances, none = torch.full((1, 16), 0.01), torch.zeros(1, 0)
     with torch.no_grad():
-        assert not torch.allclose(model(images, distances)[0], model(swapped, distances)[0], atol=1e-4)
+        assert not torch.allclose(model(images, distances, none)[0], model(swapped, distances, none)[0], atol=1e-4)
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
@@ -162,7 +171,7 @@ def test_checkpoint_reloads_to_the_same_predictions(dataset, tmp_path):
     paths, table, heldout = dataset
     one_epoch = dataclasses.replace(HYPERPARAMETERS, max_epochs=1)  # the best checkpoint is the final model
     checkpoint = tmp_path / "model.ckpt"
-    _, data = train(paths, heldout, table, "exchangeable", checkpoint, 1, one_epoch)
+    _, data = train(paths, heldout, table, "hybrid", checkpoint, 1, one_epoch)
     reloaded = training.load(checkpoint)
     first = training.heldout_predictions(reloaded, data)
     again = training.heldout_predictions(training.load(checkpoint), data)
@@ -174,13 +183,13 @@ def test_checkpoint_reloads_to_the_same_predictions(dataset, tmp_path):
     assert temperature != 1.0
     images, distances, index = load_image_dataset(*data.paths)
     rows = data.rows["validation"]
-    logits = training.predict_logits(reloaded, images[rows], distances[rows])
+    logits = training.predict_logits(reloaded, images[rows], distances[rows], data.statistics[rows])
     labels = index["scenario"].map({s: i for i, s in enumerate(SCENARIOS)}).to_numpy()[rows]
     assert temperature == pytest.approx(training.fit_temperature(logits, labels), rel=1e-4)
-    probabilities = training.predict(reloaded, images[rows], distances[rows])[0]
+    probabilities = training.predict(reloaded, images[rows], distances[rows], data.statistics[rows])[0]
     assert np.allclose(probabilities, scipy.special.softmax(logits / temperature, axis=1), atol=1e-5)
     # The same seed trains the same network on the CPU.
-    retrained, _ = train(paths, heldout, table, "exchangeable", tmp_path / "again.ckpt", 1, one_epoch)
+    retrained, _ = train(paths, heldout, table, "hybrid", tmp_path / "again.ckpt", 1, one_epoch)
     for a, b in zip(first, training.heldout_predictions(retrained, data)):
         pd.testing.assert_frame_equal(a, b)
 
@@ -250,17 +259,17 @@ def test_comparison_uses_only_simulations_every_method_classified():
     table = compare_methods(held_out_methods(abc_predictions, {"cnn": network}, 0.05), ["a", "b"])
     overall = table[table["scenario"] == "overall"].set_index("method")
     assert overall["accuracy"].to_dict() == pytest.approx(
-        {"ABC rejection (0.05)": 2 / 3, "ABC random forest": 1.0, "CNN cnn": 1 / 3}
+        {"ABC rejection (0.05)": 2 / 3, "ABC random forest": 1.0, "network cnn": 1 / 3}
     )
     assert (overall["n"] == 3).all()  # simulation 4 left out
     assert overall.loc["ABC rejection (0.05)", "accuracy_se"] == pytest.approx(np.sqrt(2 / 9 / 3))
     # Log loss and Brier score against scikit-learn's (Brier: twice its binary score for two classes).
-    for method, rows in (("ABC random forest", abc_predictions[3:]), ("CNN cnn", network[:3])):
+    for method, rows in (("ABC random forest", abc_predictions[3:]), ("network cnn", network[:3])):
         assert overall.loc[method, "log_loss"] == pytest.approx(log_loss(rows["true"], rows[["a", "b"]]))
         binary = brier_score_loss(rows["true"] == "b", rows["b"])
         assert overall.loc[method, "brier"] == pytest.approx(2 * binary)
     # A probability of 0 for the true scenario costs -log(machine epsilon), as in scikit-learn.
-    assert table.set_index(["method", "scenario"]).loc[("CNN cnn", "a"), "log_loss"] > 18
+    assert table.set_index(["method", "scenario"]).loc[("network cnn", "a"), "log_loss"] > 18
 
 
 def test_tensorboard_without_its_package_is_one_message(tmp_path):

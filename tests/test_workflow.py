@@ -18,7 +18,7 @@ def test_dry_run_of_the_default_config(root, tmp_path):
     counts = job_counts(result.stdout)
     assert counts["simulate_batch"] == 3 * 4  # 3 scenarios x 1000 simulations / 250 per batch
     assert counts["draw_priors"] == 3 and counts["aggregate"] == 1
-    assert counts["cnn_train"] == 2 * 3  # two networks x learning-curve points 10%, 30%, 100%
+    assert counts["cnn_train"] == 3 * 3  # three networks x learning-curve points 10%, 30%, 100%
     # Training asks for a GPU (the SLURM profile maps it to a GPU partition); nothing else does.
     for job in result.stdout.split("\n\n"):
         rule = re.search(r"^\s*(?:local)?rule (\w+):", job, flags=re.M)
@@ -43,7 +43,7 @@ def test_tiny_example_produces_the_datasets(example_runs):
         assert (example_runs[0] / "logs" / "simulate_batch" / scenario / "batch_1.log").exists()
     assert (results / "plots" / "sumstats.png").stat().st_size > 10_000
     runtime = pd.read_csv(results / "summary" / "runtime.tsv", sep="\t").set_index("rule")
-    assert runtime.loc["simulate_batch", "jobs"] == 6 and runtime.loc["cnn_train", "jobs"] == 4
+    assert runtime.loc["simulate_batch", "jobs"] == 6 and runtime.loc["cnn_train", "jobs"] == 6
     assert runtime.loc["simulate_batch", "cpu_seconds"] > 0 and runtime.loc["cnn_train", "peak_memory_mb"] > 100
 
 
@@ -76,7 +76,7 @@ def test_editing_one_scenario_reruns_only_its_jobs(example_runs):
         "abc_parameters": 3,
         "abc_cross_validation": 1,
     }
-    cnn_stage = {"cnn_train": 2 * 2, "cnn_evaluate": 2, "cnn_learning_curve": 1, "compare_methods": 1}
+    cnn_stage = {"cnn_train": 3 * 2, "cnn_evaluate": 3, "cnn_learning_curve": 1, "compare_methods": 1}
     assert counts == {**rerun, **abc_stage, **cnn_stage, "run_summary": 1, "runtime_summary": 1, "all": 1}
     assert "results/priors/founder.parquet" in result.stdout
     assert "results/priors/isolation.parquet" not in result.stdout
@@ -169,7 +169,7 @@ def test_cnn_stage_of_the_example_trains_evaluates_and_compares(example_runs):
     results = example_runs[0] / "results"
     heldout = pd.read_csv(results / "abc" / "heldout.tsv", sep="\t")
     scenarios = ["isolation", "isolation_migration", "founder"]
-    for architecture in ("cnn", "exchangeable"):
+    for architecture in ("mlp", "hybrid", "cnn"):  # the default networks
         trained = results / "cnn" / architecture / "100pct"
         assert (trained / "model.ckpt").stat().st_size > 10_000
         history = pd.read_csv(trained / "metrics.csv")
@@ -196,12 +196,16 @@ def test_cnn_stage_of_the_example_trains_evaluates_and_compares(example_runs):
     assert sorted(zip(curve["architecture"], curve["percent"])) == [
         ("cnn", 50),
         ("cnn", 100),
-        ("exchangeable", 50),
-        ("exchangeable", 100),
+        ("hybrid", 50),
+        ("hybrid", 100),
+        ("mlp", 50),
+        ("mlp", 100),
     ]
     comparison = pd.read_csv(results / "comparison" / "accuracy.tsv", sep="\t")
-    assert set(comparison["method"]) == {"ABC rejection (0.5)", "ABC random forest", "CNN cnn", "CNN exchangeable"}
-    assert comparison["accuracy"].between(0, 1).all()
+    networks = {"network mlp", "network hybrid", "network cnn"}
+    assert set(comparison["method"]) == {"ABC rejection (0.5)", "ABC random forest"} | networks
+    assert comparison["accuracy"].between(0, 1).all() and (comparison["log_loss"] > 0).all()
+    assert (results / "comparison" / "calibration.png").stat().st_size > 10_000
 
 
 def test_every_rule_writes_a_log(example_runs, root):

@@ -107,6 +107,7 @@ class NetworkSettings:
     population_sizes: tuple  # haplotypes per population, in the order of the image rows
     hyperparameters: Hyperparameters
     parameter_priors: dict | None = None  # {(scenario, parameter): Prior} of the parameter head
+    statistics: tuple = ()  # the summary statistics' names, for networks that read them
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,7 @@ def load_settings(config, schema_path):
         population_sizes=tuple(2 * n for n in settings.samples.values()),
         hyperparameters=_from_section(Hyperparameters, config["cnn"]),
         parameter_priors=_parameter_priors(settings) if config["cnn"]["parameter_head"] else None,
+        statistics=tuple(settings.summaries.statistic_names(settings.samples)),
     )
     if config["sweeps"] is not None:
         settings.sweeps = _sweeps(config["sweeps"], settings)

@@ -113,11 +113,11 @@ class _NpyWriter:
             raise ValueError(f"{self.path}: {self.rows} rows written of {self.shape[0]}")
 
 
-def read_parameters(sumstats_path, parameter_names):
-    """The scenario, sim_id and parameter columns (those of ``parameter_names`` it has) of the
-    statistics table: what the networks need of it, read without the statistics."""
-    present = set(pq.read_schema(sumstats_path).names)
-    return pd.read_parquet(sumstats_path, columns=["scenario", "sim_id", *sorted(set(parameter_names) & present)])
+def read_columns(sumstats_path, columns):
+    """The scenario, sim_id and those of ``columns`` that the statistics table has: what a network
+    needs of it (parameters, and statistics for those that read them), read without the rest."""
+    present = pq.read_schema(sumstats_path).names
+    return pd.read_parquet(sumstats_path, columns=["scenario", "sim_id", *[c for c in present if c in set(columns)]])
 
 
 def load_image_dataset(images_path, distances_path, index_path):

@@ -112,5 +112,5 @@ def held_out_methods(abc_predictions, network_predictions, tolerance):
         ],
         "ABC random forest": abc_predictions[abc_predictions["method"] == "random_forest"],
     }
-    methods.update({f"CNN {architecture}": table for architecture, table in network_predictions.items()})
+    methods.update({f"network {architecture}": table for architecture, table in network_predictions.items()})
     return methods

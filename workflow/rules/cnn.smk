@@ -46,6 +46,7 @@ rule cnn_evaluate:
         heldout_parameters=trained("{architecture}", "heldout_parameters.tsv"),
         sumstats="results/datasets/sumstats.parquet",
         observed="results/observed/image.npz",
+        observed_statistics="results/observed/sumstats.tsv",
     output:
         curves=report(
             "results/cnn/{architecture}/training_curves.png",

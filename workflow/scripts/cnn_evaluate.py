@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from popsbi import plots
-from popsbi.datasets import read_parameters
+from popsbi.datasets import read_columns
 from popsbi.evaluation import confusion_matrix
 from popsbi.logs import job_logging
 from popsbi.nn.training import epoch_history, load
@@ -16,17 +16,20 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     predictions = pd.read_csv(inputs.heldout, sep="\t")
     matrix = confusion_matrix(predictions["true"], predictions["predicted"], scenarios)
     matrix.to_csv(out.confusion, sep="\t")
-    plots.plot_confusion({f"CNN {architecture} (held out)": matrix}, out.confusion_plot)
+    plots.plot_confusion({f"network {architecture} (held out)": matrix}, out.confusion_plot)
     plots.plot_calibration(
-        predictions["true"], predictions[scenarios], out.calibration, f"CNN {architecture}: held-out calibration"
+        predictions["true"], predictions[scenarios], out.calibration, f"network {architecture}: held-out calibration"
     )
     heldout_parameters = pd.read_csv(inputs.heldout_parameters, sep="\t")
     networks.parameter_accuracy(
-        heldout_parameters, read_parameters(inputs.sumstats, set(heldout_parameters["parameter"])), architecture
+        heldout_parameters, read_columns(inputs.sumstats, set(heldout_parameters["parameter"])), architecture
     ).to_csv(out.parameters, sep="\t", index=False)
     with np.load(inputs.observed) as observed:
         probabilities, parameters = networks.observed_prediction(
-            load(inputs.checkpoint), observed["image"], observed["distances"]
+            load(inputs.checkpoint),
+            observed["image"],
+            observed["distances"],
+            pd.read_csv(inputs.observed_statistics, sep="\t").iloc[0],
         )
     probabilities.to_csv(out.observed, sep="\t", index=False)
     parameters.to_csv(out.observed_parameters, sep="\t", index=False)

@@ -1,21 +1,19 @@
 import pandas as pd
 
-from popsbi.datasets import read_parameters
 from popsbi.logs import job_logging
 from popsbi.nn.training import heldout_predictions
 from popsbi.stages import networks
 
 with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
-    inputs, out, settings = snakemake.input, snakemake.output, snakemake.params.networks
+    inputs, out = snakemake.input, snakemake.output
     model, data = networks.train(
-        settings,
+        snakemake.params.networks,
         snakemake.wildcards.architecture,
         inputs,
         pd.read_csv(inputs.heldout, sep="\t"),
         out.checkpoint,
         snakemake.threads,
         fraction=int(snakemake.wildcards.percent) / 100,
-        sumstats=read_parameters(inputs.sumstats, {name for _, name in settings.parameter_priors or {}}),
     )
     classes, parameters = heldout_predictions(model, data)
     classes.to_csv(out.heldout, sep="\t", index=False)

@@ -99,16 +99,18 @@ class ParameterSpace:
 
 
 class ImageDataset(torch.utils.data.Dataset):
-    """Rows of the memory-mapped image dataset: (alleles uint8, distances, label, parameter targets).
+    """Rows of the memory-mapped image dataset: (alleles uint8, distances, raw statistics, label,
+    parameter targets).
 
     The memory maps are opened on first access, in each loader worker, so nothing large is
     copied to workers however they are started.
     """
 
-    def __init__(self, images_path, distances_path, rows, labels, targets):
+    def __init__(self, images_path, distances_path, rows, labels, targets, statistics):
         self.paths, self.rows = (images_path, distances_path), rows
         self.labels = torch.as_tensor(labels[rows], dtype=torch.long)
         self.targets = torch.as_tensor(targets[rows])
+        self.statistics = torch.as_tensor(statistics[rows])
         self.images = self.distances = None
 
     def __len__(self):
@@ -121,6 +123,7 @@ class ImageDataset(torch.utils.data.Dataset):
         return (
             torch.from_numpy(np.array(self.images[row])),
             torch.from_numpy(np.array(self.distances[row])),
+            self.statistics[i],
             self.labels[i],
             self.targets[i],
         )
@@ -130,7 +133,8 @@ class ImageDataModule(pl.LightningDataModule):
     """The aggregated image dataset, read through memory maps, with the splits of ``split_rows``.
 
     ``parameters`` (a ParameterSpace) adds regression targets from ``sumstats``; its
-    standardisation is fitted on the training rows.
+    standardisation is fitted on the training rows. ``statistic_names`` are the columns of
+    ``sumstats`` that networks reading statistics take (held in memory: 4 bytes each).
     """
 
     def __init__(
@@ -147,6 +151,7 @@ class ImageDataModule(pl.LightningDataModule):
         sumstats=None,
         parameters=None,
         num_workers=0,
+        statistic_names=(),
     ):
         super().__init__()
         self.paths = (images_path, distances_path, index_path)
@@ -154,6 +159,7 @@ class ImageDataModule(pl.LightningDataModule):
         self.batch_size, self.num_workers = batch_size, num_workers
         self.validation_fraction, self.training_fraction = validation_fraction, training_fraction
         self.sumstats, self.parameters = sumstats, parameters
+        self.statistic_names = list(statistic_names)
         self.datasets = {}
 
     def setup(self, stage=None):
@@ -165,20 +171,36 @@ class ImageDataModule(pl.LightningDataModule):
         )
         labels = index["scenario"].map({s: i for i, s in enumerate(self.scenarios)}).to_numpy()
         targets = np.zeros((len(index), 0), dtype=np.float32)
+        table = index if self.sumstats is None else index.merge(self.sumstats, on=["scenario", "sim_id"], how="left")
         if self.parameters is not None:
-            table = index.merge(self.sumstats, on=["scenario", "sim_id"], how="left")
             unbounded = self.parameters.unbounded(table)
             targets = self.parameters.fit(unbounded[self.rows["train"]]).standardise(unbounded)
+        self.statistics = table[self.statistic_names].to_numpy(dtype=np.float32).reshape(len(index), -1)
         self.datasets = {
-            split: ImageDataset(*self.paths[:2], rows, labels, targets) for split, rows in self.rows.items()
+            split: ImageDataset(*self.paths[:2], rows, labels, targets, self.statistics)
+            for split, rows in self.rows.items()
         }
+
+    def statistics_state(self):
+        """The statistics' names, and their mean and standard deviation over the training rows (a
+        NaN, for a statistic undefined in a region, left out), for the network's hyperparameters."""
+        if not self.statistic_names:
+            return None
+        train = self.statistics[self.rows["train"]].astype(float)
+        mean, std = np.nanmean(train, axis=0), np.nanstd(train, axis=0)
+        std[~(std > 0)] = 1.0
+        return {"names": self.statistic_names, "mean": np.nan_to_num(mean).tolist(), "std": std.tolist()}
 
     def _loader(self, split, shuffle=False):
         generator = torch.Generator().manual_seed(self.seed) if shuffle else None
+        dataset = self.datasets[split]
         return torch.utils.data.DataLoader(
-            self.datasets[split],
+            dataset,
             batch_size=self.batch_size,
             shuffle=shuffle,
+            # Batch normalisation of dense layers cannot train on a batch of one image: a last
+            # batch of one (a different image each epoch, the order being shuffled) is left out.
+            drop_last=shuffle and len(dataset) % self.batch_size == 1,
             generator=generator,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,

@@ -24,25 +24,35 @@ class ScenarioClassifier(pl.LightningModule):
         weight_decay=0.0,
         parameters=None,
         parameter_loss_weight=1.0,
+        statistics=None,
     ):
         super().__init__()
         self.save_hyperparameters()
         n_parameters = len(parameters["columns"]) if parameters else 0
-        self.net = network(architecture, len(scenarios) + 2 * n_parameters, filters, dropout, population_sizes)
+        n_statistics = len(statistics["names"]) if statistics else 0
+        self.net = network(
+            architecture, len(scenarios) + 2 * n_parameters, filters, dropout, population_sizes, n_statistics
+        )
         self.n_scenarios, self.n_parameters = len(scenarios), n_parameters
+        # Raw statistics are standardised by the training rows' mean and standard deviation; a NaN
+        # (a statistic undefined for a region) becomes the mean.
+        self.register_buffer("statistics_mean", torch.tensor(statistics["mean"] if statistics else []))
+        self.register_buffer("statistics_std", torch.tensor(statistics["std"] if statistics else []))
         # Divides the logits of predictions: fitted after training on the validation images
         # (temperature scaling), saved in the checkpoint; 1 while training.
         self.register_buffer("temperature", torch.ones(()))
 
-    def forward(self, images, distances):
-        """Logits over scenarios, parameter means and log-variances."""
-        out = self.net(as_channels(images, distances))
+    def forward(self, images, distances, statistics):
+        """Logits over scenarios, parameter means and log-variances, from images, their distances and
+        the regions' raw statistics (in the order of ``hparams.statistics["names"]``)."""
+        standardised = torch.nan_to_num((statistics.float() - self.statistics_mean) / self.statistics_std)
+        out = self.net(as_channels(images, distances), standardised)
         mean, log_variance = out[:, self.n_scenarios :].float().chunk(2, dim=1)
         return out[:, : self.n_scenarios], mean, log_variance.clamp(_MIN_LOG_VARIANCE, _MAX_LOG_VARIANCE)
 
     def _step(self, batch, stage):
-        images, distances, labels, targets = batch
-        logits, mean, log_variance = self(images, distances)
+        images, distances, statistics, labels, targets = batch
+        logits, mean, log_variance = self(images, distances, statistics)
         loss = F.cross_entropy(logits.float(), labels)
         accuracy = (logits.argmax(dim=1) == labels).float().mean()
         if self.n_parameters:
@@ -61,7 +71,7 @@ class ScenarioClassifier(pl.LightningModule):
         self._step(batch, "val")
 
     def predict_step(self, batch, batch_idx):
-        logits, mean, log_variance = self(batch[0], batch[1])
+        logits, mean, log_variance = self(*batch[:3])
         return torch.softmax(logits.float() / self.temperature, dim=1), mean, log_variance
 
     def configure_optimizers(self):

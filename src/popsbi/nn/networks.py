@@ -1,14 +1,20 @@
-"""The networks, on two-channel genotype images (alleles, inter-SNP distances).
+"""The networks, on two-channel genotype images (alleles, inter-SNP distances) and on the
+region's summary statistics.
 
 ``cnn``, a plain convolutional network, and ``exchangeable``, which applies the same
 filters to every haplotype and pools symmetrically over the haplotypes of each
-population, so that their order cannot matter (Chan et al. 2018; Sanchez et al. 2021).
+population, so that their order cannot matter (Chan et al. 2018; Sanchez et al. 2021),
+read the image; ``mlp`` reads the summary statistics that ABC uses; ``hybrid`` reads both
+(the convolutional network's features and the statistics' dense layers, joined). Every
+network takes (images as channels, standardised statistics) and ignores what it does not read.
 """
 
 import torch
 from torch import nn
 
-ARCHITECTURES = ("cnn", "exchangeable")
+ARCHITECTURES = ("cnn", "exchangeable", "mlp", "hybrid")
+#: The architectures that read the summary statistics.
+READS_STATISTICS = frozenset({"mlp", "hybrid"})
 
 
 def as_channels(images, distances):
@@ -39,20 +45,65 @@ def _dense_head(n_inputs, n_outputs, dropout, width=128):
     )
 
 
+def _image_features(filters):
+    """Convolutions (3x3), batch normalisation, ReLU and max pooling, averaged to 4x4; and the
+    number of features they give."""
+    layers, channels = [], 2
+    for i, width in enumerate(filters):
+        layers += _conv_block(channels, width, (3, 3), 2 if i < len(filters) - 1 else 1)
+        channels = width
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d((4, 4)), nn.Flatten()), channels * 16
+
+
+def _statistics_features(n_statistics, dropout, width=128):
+    """Two dense layers with batch normalisation on the standardised statistics."""
+    return nn.Sequential(
+        nn.Linear(n_statistics, width),
+        nn.BatchNorm1d(width),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(width, width),
+        nn.BatchNorm1d(width),
+        nn.ReLU(),
+    )
+
+
 class ConvNet(nn.Module):
     """Convolutions (3x3), batch normalisation, ReLU and max pooling, then dropout and dense layers."""
 
     def __init__(self, n_outputs, filters, dropout):
         super().__init__()
-        layers, channels = [], 2
-        for i, width in enumerate(filters):
-            layers += _conv_block(channels, width, (3, 3), 2 if i < len(filters) - 1 else 1)
-            channels = width
-        self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d((4, 4)))
-        self.head = _dense_head(channels * 16, n_outputs, dropout)
+        self.features, n_features = _image_features(filters)
+        self.head = _dense_head(n_features, n_outputs, dropout)
 
-    def forward(self, x):
+    def forward(self, x, statistics):
         return self.head(self.features(x))
+
+
+class StatisticsNet(nn.Module):
+    """Dense layers on the summary statistics alone: what ABC sees, as a network."""
+
+    def __init__(self, n_outputs, n_statistics, dropout):
+        super().__init__()
+        self.features = _statistics_features(n_statistics, dropout)
+        self.head = _dense_head(128, n_outputs, dropout)
+
+    def forward(self, x, statistics):
+        return self.head(self.features(statistics))
+
+
+class HybridNet(nn.Module):
+    """The convolutional network's image features and the statistics' dense layers, joined before
+    the dense head: what the genotypes add to the statistics."""
+
+    def __init__(self, n_outputs, filters, dropout, n_statistics):
+        super().__init__()
+        self.image, n_image = _image_features(filters)
+        self.statistics = _statistics_features(n_statistics, dropout)
+        self.head = _dense_head(n_image + 128, n_outputs, dropout)
+
+    def forward(self, x, statistics):
+        return self.head(torch.cat([self.image(x), self.statistics(statistics)], dim=1))
 
 
 class ExchangeableNet(nn.Module):
@@ -73,7 +124,7 @@ class ExchangeableNet(nn.Module):
         self.snps = nn.AdaptiveAvgPool1d(8)
         self.head = _dense_head(channels * 2 * len(self.population_sizes) * 8, n_outputs, dropout)
 
-    def forward(self, x):
+    def forward(self, x, statistics):
         per_row = self.rows(x)  # (batch, channels, haplotypes, snps)
         pooled = []
         for population in torch.split(per_row, self.population_sizes, dim=2):
@@ -81,10 +132,16 @@ class ExchangeableNet(nn.Module):
         return self.head(self.snps(torch.cat(pooled, dim=1)))
 
 
-def network(architecture, n_outputs, filters, dropout, population_sizes):
+def network(architecture, n_outputs, filters, dropout, population_sizes, n_statistics=0):
     """The network named ``architecture`` (one of ARCHITECTURES)."""
+    if architecture in READS_STATISTICS and n_statistics == 0:
+        raise ValueError(f"the {architecture} network reads summary statistics, and was given none")
     if architecture == "cnn":
         return ConvNet(n_outputs, filters, dropout)
     if architecture == "exchangeable":
         return ExchangeableNet(n_outputs, filters, dropout, population_sizes)
+    if architecture == "mlp":
+        return StatisticsNet(n_outputs, n_statistics, dropout)
+    if architecture == "hybrid":
+        return HybridNet(n_outputs, filters, dropout, n_statistics)
     raise ValueError(f"unknown architecture {architecture!r}; expected one of {', '.join(ARCHITECTURES)}")

@@ -16,6 +16,7 @@ from popsbi.datasets import load_image_dataset
 from popsbi.errors import PopsbiError
 from popsbi.nn.data import ImageDataModule, ParameterSpace
 from popsbi.nn.module import ScenarioClassifier
+from popsbi.nn.networks import READS_STATISTICS
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ def train(
     fraction=1.0,
     sumstats=None,
     parameter_priors=None,
+    statistic_names=(),
 ):
     """Train one network to tell ``classes`` apart (the scenarios, or sweep classes) on ``fraction``
     of the training images, the held-out rows left out; return the best model and the data.
@@ -127,7 +129,8 @@ def train(
     ``dataset_paths`` has the aggregated dataset's ``images``, ``distances`` and ``index``;
     ``population_sizes`` are the haplotypes of each population, in the order of the image rows.
     With ``parameter_priors`` ({(scenario, parameter): Prior}) and ``sumstats`` (their true
-    values), a parameter head is trained too. The best checkpoint goes to ``checkpoint_path``
+    values), a parameter head is trained too. Networks that read summary statistics take the
+    columns ``statistic_names`` of ``sumstats``. The best checkpoint goes to ``checkpoint_path``
     and Lightning's CSV log beside it.
     """
     hp = hyperparameters
@@ -147,6 +150,7 @@ def train(
         sumstats=sumstats,
         parameters=space,
         num_workers=threads - 1 if gpu else 0,
+        statistic_names=statistic_names if architecture in READS_STATISTICS else (),
     )
     data.setup()
     pl.seed_everything(seed, workers=True, verbose=False)  # initial weights, dropout, shuffling
@@ -160,6 +164,7 @@ def train(
         weight_decay=hp.weight_decay,
         parameters=space.state() if space else None,
         parameter_loss_weight=hp.parameter_loss_weight,
+        statistics=data.statistics_state(),
     )
     out_dir = os.path.dirname(checkpoint_path)
     best = fit(module, data, out_dir, hp.accelerator, hp.max_epochs, hp.patience, hp.tensorboard)
@@ -178,7 +183,7 @@ def calibrate(checkpoint_path, datamodule):
     images, distances, index = load_image_dataset(*datamodule.paths)
     rows = datamodule.rows["validation"]
     labels = index["scenario"].map({s: i for i, s in enumerate(module.hparams.scenarios)}).to_numpy()[rows]
-    logits = predict_logits(module, images[rows], distances[rows])
+    logits = predict_logits(module, images[rows], distances[rows], datamodule.statistics[rows])
     temperature = fit_temperature(logits, labels)
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
     checkpoint["state_dict"]["temperature"] = torch.tensor(temperature)
@@ -211,24 +216,27 @@ def epoch_history(metrics_csv):
     return pd.read_csv(metrics_csv).groupby("epoch").first().reset_index()
 
 
-def predict(module, images, distances, batch_size=256):
-    """Scenario probabilities, parameter means and log-variances of images (numpy arrays)."""
-    return _in_batches(module.predict_step, module, images, distances, batch_size)
+def predict(module, images, distances, statistics=None, batch_size=256):
+    """Scenario probabilities, parameter means and log-variances of images (numpy arrays) and
+    their regions' raw statistics (for networks that read them)."""
+    return _in_batches(module.predict_step, module, images, distances, statistics, batch_size)
 
 
-def predict_logits(module, images, distances, batch_size=256):
+def predict_logits(module, images, distances, statistics=None, batch_size=256):
     """The scenario logits of images (numpy arrays), before any temperature."""
-    return _in_batches(lambda batch, _: module(*batch)[:1], module, images, distances, batch_size)[0]
+    return _in_batches(lambda batch, _: module(*batch)[:1], module, images, distances, statistics, batch_size)[0]
 
 
 @torch.no_grad()
-def _in_batches(step, module, images, distances, batch_size):
+def _in_batches(step, module, images, distances, statistics, batch_size):
     module.eval()
+    statistics = np.zeros((len(images), 0), dtype=np.float32) if statistics is None else statistics
     outputs = None
     for start in range(0, len(images), batch_size):
         batch = (
             torch.from_numpy(np.asarray(images[start : start + batch_size])).to(module.device),
             torch.from_numpy(np.asarray(distances[start : start + batch_size])).to(module.device),
+            torch.as_tensor(np.asarray(statistics[start : start + batch_size], dtype=np.float32)).to(module.device),
         )
         values = [value.float().cpu().numpy() for value in step(batch, 0)]
         outputs = [[] for _ in values] if outputs is None else outputs
@@ -237,13 +245,13 @@ def _in_batches(step, module, images, distances, batch_size):
     return tuple(np.concatenate(out) for out in outputs)
 
 
-def prediction_tables(module, images, distances):
+def prediction_tables(module, images, distances, statistics=None):
     """Two tables of predictions for images: one row per image with the predicted class and the
     probability of each class; and, with a parameter head, one row per (image, scenario, parameter)
     with the median and 95% interval of the parameter given that scenario (column ``image``: the
     image's row)."""
     hp = module.hparams
-    probabilities, mean, log_variance = predict(module, images, distances)
+    probabilities, mean, log_variance = predict(module, images, distances, statistics)
     classes = pd.DataFrame(probabilities, columns=list(hp.scenarios))
     classes.insert(0, "predicted", np.asarray(hp.scenarios)[probabilities.argmax(axis=1)])
     parameters = pd.DataFrame(columns=["image", *PARAMETER_COLUMNS])
@@ -269,7 +277,7 @@ def heldout_predictions(module, datamodule):
     true class (columns ``sim_id``, ``true``)."""
     images, distances, index = load_image_dataset(*datamodule.paths)
     rows = datamodule.rows["test"]
-    classes, parameters = prediction_tables(module, images[rows], distances[rows])
+    classes, parameters = prediction_tables(module, images[rows], distances[rows], datamodule.statistics[rows])
     keys = pd.DataFrame({"sim_id": index["sim_id"].to_numpy()[rows], "true": index["scenario"].to_numpy()[rows]})
     classes = pd.concat([keys, classes], axis=1)
     parameters = pd.concat([keys.iloc[parameters.pop("image")].reset_index(drop=True), parameters], axis=1)

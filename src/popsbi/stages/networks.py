@@ -1,18 +1,25 @@
 """The network stage: training on the workflow's image dataset, held-out and observed predictions,
 parameter accuracy, the learning curve, and the comparison with ABC on the shared held-out set."""
 
+import numpy as np
 import pandas as pd
 
+from popsbi.datasets import read_columns
 from popsbi.evaluation import parameter_scores
 from popsbi.nn import training
 from popsbi.nn.data import split_rows
+from popsbi.nn.networks import READS_STATISTICS
 
 
-def train(settings, architecture, dataset_paths, heldout, checkpoint_path, threads, fraction=1.0, sumstats=None):
+def train(settings, architecture, dataset_paths, heldout, checkpoint_path, threads, fraction=1.0):
     """Train one network to tell ``settings.classes`` apart (NetworkSettings: the scenarios, or the
     sweep classes) on ``fraction`` of the training simulations, with a parameter head when the
-    settings have parameter priors (``sumstats`` then gives their true values); returns the best
-    model and the data."""
+    settings have parameter priors; returns the best model and the data. ``dataset_paths`` has the
+    aggregated ``images``, ``distances``, ``index`` and, when the network needs any of its columns
+    (parameters, statistics), the statistics table ``sumstats``, of which only those are read."""
+    columns = {name for _, name in settings.parameter_priors or {}}
+    if architecture in READS_STATISTICS:
+        columns |= set(settings.statistics)
     return training.train(
         dataset_paths,
         heldout,
@@ -24,15 +31,19 @@ def train(settings, architecture, dataset_paths, heldout, checkpoint_path, threa
         checkpoint_path,
         threads,
         fraction=fraction,
-        sumstats=sumstats,
+        sumstats=read_columns(dataset_paths["sumstats"], columns) if columns else None,
         parameter_priors=settings.parameter_priors,
+        statistic_names=settings.statistics,
     )
 
 
-def observed_prediction(module, image, distances):
-    """Scenario probabilities of the observed image and, with a parameter head, each scenario's
-    parameter estimates (median and 95% interval) given that scenario."""
-    classes, parameters = training.prediction_tables(module, image[None], distances[None])
+def observed_prediction(module, image, distances, statistics):
+    """Scenario probabilities of the observed image (and statistics: a mapping with every name the
+    network reads) and, with a parameter head, each scenario's parameter estimates (median and 95%
+    interval) given that scenario."""
+    names = module.hparams.statistics["names"] if module.hparams.statistics else []
+    values = np.array([[statistics[name] for name in names]], dtype=np.float32)
+    classes, parameters = training.prediction_tables(module, image[None], distances[None], values)
     scenarios = list(module.hparams.scenarios)
     probabilities = pd.DataFrame({"scenario": scenarios, "probability": classes.loc[0, scenarios].to_numpy(float)})
     return probabilities, parameters.drop(columns="image")
