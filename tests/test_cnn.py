@@ -202,6 +202,9 @@ def test_temperature_undoes_overconfidence():
     labels = (probabilities.cumsum(axis=1) < rng.random((20_000, 1))).sum(axis=1)
     assert training.fit_temperature(3 * logits, labels) == pytest.approx(3.0, rel=0.05)
     assert training.fit_temperature(logits, labels) == pytest.approx(1.0, rel=0.05)
+    # Ten images classified with wide margins: the likelihood alone would push T to its bound.
+    separated = np.array([[8.0, 0.0, 0.0]] * 10)
+    assert 0.2 < training.fit_temperature(separated, np.zeros(10, dtype=int)) < 1.0
 
 
 def test_splits_share_the_heldout_set_and_nest_the_training_sets(dataset):

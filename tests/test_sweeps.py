@@ -172,8 +172,10 @@ def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, t
     genotypes = read_vcf_region(vcf, "1", 0, 600_000, {"EUR": 10}, None, seed=1)
     scan = sweep_stage.scan(model, genotypes, settings.sweeps.scan)  # chromosome 1, [0, 600,000)
     assert len(scan) == (600_000 - 50_000) // 25_000 + 1
-    top = scan.sort_values("hard", ascending=False).head(3)
-    assert ((top["start"] < 300_000) & (top["end"] > 300_000)).any(), scan[["start", "hard", "window_pi"]]
+    # The three highest, ties included: a strong sweep takes the probability of many windows
+    # around it to 1 at float32's resolution, and their order among themselves means nothing.
+    top = scan[scan["hard"] >= scan["hard"].nlargest(3).min()]
+    assert ((top["start"] < 300_000) & (top["end"] > 300_000)).any(), scan[["start", "hard", "window_pi"]].to_string()
     assert scan.loc[(scan["start"] >= 400_000), "hard"].max() < top["hard"].min()
 
 
