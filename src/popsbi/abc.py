@@ -106,7 +106,8 @@ def redundant_statistics(table, rows=20_000, tolerance=1e-6):
     nothing to the first, and would weigh the same information twice in a distance.
     """
     values = table.to_numpy(dtype=float)[:: max(1, len(table) // rows)]
-    values = (values - values.mean(axis=0)) / np.where(values.std(axis=0) > 0, values.std(axis=0), 1)
+    spread = values.std(axis=0)
+    values = (values - values.mean(axis=0)) / np.where(spread > 0, spread, 1)
     names, kept, redundant = list(table.columns), [], {}
     for j, name in enumerate(names):
         if kept:

@@ -60,8 +60,8 @@ def abc(simulations, columns, targets, trees, sampsize, forests):
     forest (50, see popsbi.abc.FOREST_CHUNK) and its out-of-bag votes; time grows with the number of
     ``targets`` (observed, held-out or goodness-of-fit datasets) times the simulations, and with the
     trees times the simulations each grows on (at most ``sampsize``). Measured on 3e5 simulations of
-    20 statistics (bench_scale): 2.6 s for 100 goodness-of-fit targets per scenario, 10.6 s for 150
-    held-out ones, 403 s for both forests of 500 trees on 2 cores."""
+    20 statistics (bench_scale): 2.6 s for 100 goodness-of-fit targets per scenario, 10.7 s for 150
+    held-out ones, 400 s for both forests of 500 trees on 2 cores."""
     table_mb = TABLE_COPIES * simulations * columns * 8 / 1e6
     grown_on = min(simulations, sampsize)
     forest_mb = 50 * FOREST_NODES_PER_SIMULATION * grown_on * FOREST_NODE_BYTES / 1e6 if forests else 0

@@ -220,7 +220,7 @@ class Settings:
         """Memory and run time (:class:`popsbi.cluster.Request`) of the jobs that grow with the data."""
         n = self.simulations_per_scenario * len(self.scenarios)
         haplotypes, image_snps = 2 * sum(self.samples.values()), self.summaries.image_snps
-        columns = len(self.summaries.statistic_names(self.samples)) + len(self.parameter_names) + 3
+        columns = len(self.networks.statistics) + len(self.parameter_names) + 3
         forest = {"trees": self.abc.random_forest_trees, "sampsize": self.abc.random_forest_sampsize}
         heldout = self.raw["abc"]["heldout_per_scenario"] * len(self.scenarios)
         requests = {

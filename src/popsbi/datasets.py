@@ -116,8 +116,9 @@ class _NpyWriter:
 def read_columns(sumstats_path, columns):
     """The scenario, sim_id and those of ``columns`` that the statistics table has: what a network
     needs of it (parameters, and statistics for those that read them), read without the rest."""
-    present = pq.read_schema(sumstats_path).names
-    return pd.read_parquet(sumstats_path, columns=["scenario", "sim_id", *[c for c in present if c in set(columns)]])
+    wanted = set(columns)
+    present = [c for c in pq.read_schema(sumstats_path).names if c in wanted]
+    return pd.read_parquet(sumstats_path, columns=["scenario", "sim_id", *present])
 
 
 def load_image_dataset(images_path, distances_path, index_path):

@@ -72,9 +72,9 @@ def compare_methods(methods, scenarios):
     rows = []
     for method, table in methods.items():
         table = table[[key in shared for key in zip(table["true"], table["sim_id"])]]
-        scores = probability_scores(table["true"].to_numpy(), table[list(scenarios)].to_numpy(dtype=float), scenarios)
-        scores["correct"] = (table["true"] == table["predicted"]).to_numpy()
         true = table["true"].to_numpy()
+        scores = probability_scores(true, table[list(scenarios)].to_numpy(dtype=float), scenarios)
+        scores["correct"] = true == table["predicted"].to_numpy()
         for scenario in scenarios:
             rows.append({"method": method, "scenario": scenario, **_summary(scores, true == scenario)})
         rows.append({"method": method, "scenario": "overall", **_summary(scores, np.ones(len(true), dtype=bool))})

@@ -56,8 +56,9 @@ def _image_features(filters):
 
 
 def _statistics_features(n_statistics, dropout, width=128):
-    """Two dense layers with batch normalisation on the standardised statistics."""
-    return nn.Sequential(
+    """Two dense layers with batch normalisation on the standardised statistics; and the number of
+    features they give."""
+    layers = nn.Sequential(
         nn.Linear(n_statistics, width),
         nn.BatchNorm1d(width),
         nn.ReLU(),
@@ -66,6 +67,7 @@ def _statistics_features(n_statistics, dropout, width=128):
         nn.BatchNorm1d(width),
         nn.ReLU(),
     )
+    return layers, width
 
 
 class ConvNet(nn.Module):
@@ -85,8 +87,8 @@ class StatisticsNet(nn.Module):
 
     def __init__(self, n_outputs, n_statistics, dropout):
         super().__init__()
-        self.features = _statistics_features(n_statistics, dropout)
-        self.head = _dense_head(128, n_outputs, dropout)
+        self.features, n_features = _statistics_features(n_statistics, dropout)
+        self.head = _dense_head(n_features, n_outputs, dropout)
 
     def forward(self, x, statistics):
         return self.head(self.features(statistics))
@@ -99,8 +101,8 @@ class HybridNet(nn.Module):
     def __init__(self, n_outputs, filters, dropout, n_statistics):
         super().__init__()
         self.image, n_image = _image_features(filters)
-        self.statistics = _statistics_features(n_statistics, dropout)
-        self.head = _dense_head(n_image + 128, n_outputs, dropout)
+        self.statistics, n_statistics_features = _statistics_features(n_statistics, dropout)
+        self.head = _dense_head(n_image + n_statistics_features, n_outputs, dropout)
 
     def forward(self, x, statistics):
         return self.head(torch.cat([self.image(x), self.statistics(statistics)], dim=1))

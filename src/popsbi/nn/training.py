@@ -170,23 +170,23 @@ def train(
     best = fit(module, data, out_dir, hp.accelerator, hp.max_epochs, hp.patience, hp.tensorboard)
     os.replace(best, checkpoint_path)
     shutil.rmtree(os.path.dirname(best))
-    calibrate(checkpoint_path, data)
-    return load(checkpoint_path), data
+    return calibrate(checkpoint_path, data), data
 
 
 def calibrate(checkpoint_path, datamodule):
     """Temperature scaling (Guo et al. 2017): fit the temperature of the checkpoint's network on
     the validation images, which early stopping saw but gradient steps did not, and save it in
-    the checkpoint. Accuracy does not change (the most probable class stays the same); the
-    probabilities become as confident as the network is right."""
+    the checkpoint; returns the calibrated network. Accuracy does not change (the most probable
+    class stays the same); the probabilities become as confident as the network is right."""
     module = load(checkpoint_path)
     images, distances, index = load_image_dataset(*datamodule.paths)
     rows = datamodule.rows["validation"]
     labels = index["scenario"].map({s: i for i, s in enumerate(module.hparams.scenarios)}).to_numpy()[rows]
     logits = predict_logits(module, images[rows], distances[rows], datamodule.statistics[rows])
     temperature = fit_temperature(logits, labels)
+    module.temperature.fill_(temperature)
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-    checkpoint["state_dict"]["temperature"] = torch.tensor(temperature)
+    checkpoint["state_dict"]["temperature"] = module.temperature.clone()
     torch.save(checkpoint, checkpoint_path)
     log.info(
         "temperature %.3f fitted on %d validation images: their log loss %.4f, %.4f before",
@@ -195,6 +195,7 @@ def calibrate(checkpoint_path, datamodule):
         _log_loss(logits / temperature, labels),
         _log_loss(logits, labels),
     )
+    return module
 
 
 def fit_temperature(logits, labels, prior_sd=0.5):
