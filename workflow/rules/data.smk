@@ -11,8 +11,5 @@ rule shapeit4_example:
         "../../envs/data.yaml"
     resources:
         runtime=10,
-    params:
-        fetch=workflow.source_path("../scripts/fetch_shapeit4_example.sh"),
-        directory=lambda wildcards, output: os.path.dirname(output.vcf),
-    shell:
-        "bash {params.fetch} {params.directory} > {log} 2>&1"
+    script:
+        "../scripts/fetch_shapeit4_example.sh"

@@ -3,8 +3,10 @@
 # chr20:1-4 Mb hg19, 300 phased Europeans; chr20 genetic map; Expat licence).
 # Uses the installed package when present, else downloads the .deb (no root needed).
 # To use your own data instead, point the config at your files; this rule then never runs.
+# Run by the rule shapeit4_example (Snakemake's bash script support: snakemake_* arrays).
 set -euo pipefail
-out=$1
+exec > "${snakemake_log[0]}" 2>&1
+out=$(dirname "${snakemake_output[vcf]}")
 files="reference.vcf.gz chr20.b37.gmap.gz"
 installed=/usr/share/doc/shapeit4/examples/test
 mkdir -p "$out"
