@@ -17,7 +17,16 @@ TINY_ABC = {
     "random_forest_trees": 20,
     "gfit_replicates": 10,
 }
-TINY_CNN = {"max_epochs": 2, "patience": 1, "batch_size": 4, "filters": [4, 8], "learning_curve": [0.5, 1.0]}
+TINY_CNN = {
+    "architectures": ["mlp", "hybrid", "cnn"],
+    "max_epochs": 2,
+    "patience": 1,
+    "batch_size": 4,
+    "filters": [4, 8],
+    "learning_curve": [0.5, 1.0],
+    "seeds": 2,
+    "search": {"architectures": ["mlp"], "trials": 2, "max_epochs": 2, "space": {"batch_size": [4]}},
+}
 TINY_SWEEPS = {"simulations_per_class": 12, "batch_size": 6, "heldout_per_class": 3}
 OUTPUTS = ["sumstats.parquet", "images.npy", "distances.npy", "image_index.parquet"]
 

@@ -4,23 +4,26 @@ import dataclasses
 
 import msprime
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 import scipy
 import torch
 from sklearn.metrics import brier_score_loss, log_loss
 
+from popsbi.config import NetworkSettings
 from popsbi.datasets import load_image_dataset
-from popsbi.evaluation import compare_methods, held_out_methods
+from popsbi.errors import PopsbiError
+from popsbi.evaluation import compare_methods, ensemble, held_out_methods, seed_spread
 from popsbi.features import FeatureSettings, summary_statistics
 from popsbi.images import genotype_image
-from popsbi.nn import training
+from popsbi.nn import search, training
 from popsbi.nn.data import ParameterSpace, split_rows
-from popsbi.nn.hyperparameters import Hyperparameters
-from popsbi.nn.module import ScenarioClassifier
-from popsbi.nn.networks import ARCHITECTURES
+from popsbi.nn.hyperparameters import ARCHITECTURES, Hyperparameters, Search, SearchSpace
+from popsbi.nn.module import ScenarioClassifier, learning_rate_decay
 from popsbi.priors import Prior
 from popsbi.simulate import genotypes_from_tree_sequence
+from popsbi.stages import networks
 
 SCENARIOS = ["small", "large"]
 PER_SCENARIO = 60
@@ -60,9 +63,13 @@ def simulated_dataset(directory):
 SEED = 7
 HYPERPARAMETERS = Hyperparameters(
     filters=(8, 16),
+    width=128,
+    depth=2,
+    batch_norm=True,
     dropout=0.2,
     learning_rate=3e-3,
     weight_decay=0.0,
+    lr_decay="none",
     batch_size=16,
     max_epochs=8,
     patience=8,
@@ -284,3 +291,135 @@ def test_tensorboard_without_its_package_is_one_message(tmp_path):
         pytest.skip("TensorBoard is installed here")
     with pytest.raises(PopsbiError, match="cnn.tensorboard is true but TensorBoard is not installed"):
         training.trainer(str(tmp_path), "cpu", max_epochs=1, patience=1, tensorboard=True)
+
+
+SPACE = SearchSpace(
+    learning_rate=(1e-3, 1e-2),
+    weight_decay=(1e-6, 1e-4),
+    dropout=(0.1, 0.3),
+    width=(8, 32),
+    depth=(1, 3),
+    batch_size=(8, 16),
+    batch_norm=(True, False),
+    lr_decay=("none", "linear", "exponential"),
+)
+
+
+def test_suggested_hyperparameters_stay_in_the_space():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    drawn = [search.suggest(study.ask(), SPACE, HYPERPARAMETERS) for _ in range(200)]
+    for name in search.RANGES:
+        values = np.array([getattr(hp, name) for hp in drawn])
+        low, high = getattr(SPACE, name)
+        assert values.min() >= low and values.max() <= high, name
+        assert values.max() - values.min() > 0.5 * (high - low), name  # the whole range is searched
+    assert all(isinstance(hp.width, int) and isinstance(hp.depth, int) for hp in drawn)
+    for name in search.CHOICES:
+        assert {getattr(hp, name) for hp in drawn} == set(getattr(SPACE, name)), name
+    assert {hp.filters for hp in drawn} == {HYPERPARAMETERS.filters}  # what is not searched stays
+
+
+def test_study_in_a_journal_resumes_and_runs_only_the_missing_trials(tmp_path):
+    journal = tmp_path / "study.journal"
+    calls = []
+
+    def objective(trial):
+        calls.append(trial.number)
+        return (trial.suggest_float("x", -1, 1) - 0.3) ** 2
+
+    search.run_trials(search.open_study(journal, "s", seed=3), objective, trials=4)
+    assert len(calls) == 4
+    resumed = search.open_study(journal, "s", seed=4)  # a new job: the study goes on
+    search.run_trials(resumed, objective, trials=6)
+    assert len(calls) == 6 and [t.number for t in resumed.trials] == list(range(6))
+    search.run_trials(search.open_study(journal, "s"), objective, trials=6)
+    assert len(calls) == 6  # nothing missing
+    assert search.open_study(journal, "other").trials == []  # another space: another study
+
+
+def test_pruned_trial_stops_training_after_the_epoch_the_pruner_rejects(dataset, tmp_path):
+    paths, table, heldout = dataset
+    study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=0.0))  # prunes any loss > 0
+    trial = study.ask()
+    data = training.image_data(paths, heldout, SCENARIOS, "cnn", HYPERPARAMETERS, SEED, 1, sumstats=table)
+    module = training.classifier("cnn", SCENARIOS, [20], HYPERPARAMETERS, data, SEED)
+    report = search.PruneOnValidationLoss(trial)
+    with pytest.raises(optuna.TrialPruned, match="after epoch 1"):
+        training.fit(module, data, tmp_path, "cpu", max_epochs=5, patience=5, callbacks=[report])
+    assert len(report.losses) == 1 and report.losses[0] > 0
+    assert trial.number == 0 and study.trials[0].intermediate_values == {0: report.losses[0]}
+
+
+def test_search_finds_settings_that_train_the_network(dataset, tmp_path):
+    paths, table, heldout = dataset
+    settings = NetworkSettings(SEED, tuple(SCENARIOS), (20,), HYPERPARAMETERS, statistics=STATISTICS)
+    plan = Search(architectures=("mlp",), trials=3, workers=1, max_epochs=3, space=SPACE)
+    journal, sumstats = tmp_path / "study.journal", tmp_path / "sumstats.parquet"
+    table.to_parquet(sumstats)
+    study = networks.search_hyperparameters(
+        settings, plan, "mlp", {**paths, "sumstats": sumstats}, heldout, journal, 0, 1
+    )
+    trials = search.trials_table(study)
+    assert len(trials) == 3 and set(trials["state"]) == {"COMPLETE"}
+    assert (trials["epochs"] >= 1).all() and (trials["epochs"] <= 3).all()
+    best = tmp_path / "best.tsv"
+    search.best_table(study).to_csv(best, sep="\t", index=False)
+    tuned = search.read_best(best)
+    assert tuned == {name: study.best_trial.params[name] for name in search.SEARCHED}
+    assert study.study_name == networks.study_name(settings, plan, "mlp")
+    assert networks.study_name(settings, dataclasses.replace(plan, trials=9), "mlp") == study.study_name
+    assert networks.study_name(settings, dataclasses.replace(plan, max_epochs=9), "mlp") != study.study_name
+
+
+@pytest.mark.parametrize("decay", ["linear", "exponential"])
+def test_learning_rate_decays_to_one_percent_at_the_last_epoch(decay):
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.5)
+    scheduler = learning_rate_decay(optimizer, decay, epochs=11)
+    rates = []
+    for _ in range(11):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    expected = 0.5 * (1 - 0.099 * np.arange(11)) if decay == "linear" else 0.5 * 0.01 ** (np.arange(11) / 10)
+    np.testing.assert_allclose(rates, expected, rtol=1e-6)
+
+
+def test_network_shape_follows_width_depth_and_batch_norm():
+    def layers(module, kind):
+        return [m for m in module.modules() if isinstance(m, kind)]
+
+    deep = ScenarioClassifier("mlp", ["a", "b"], [4], width=16, depth=3, statistics=STATS_STATE)
+    assert [m.out_features for m in layers(deep.net, torch.nn.Linear)] == [16, 16, 16, 16, 2]
+    assert len(layers(deep.net, torch.nn.BatchNorm1d)) == 3
+    plain = ScenarioClassifier("hybrid", ["a", "b"], [4], width=16, depth=1, batch_norm=False, statistics=STATS_STATE)
+    assert not layers(plain.net, torch.nn.modules.batchnorm._BatchNorm)
+    assert [m.out_features for m in layers(plain.net.statistics, torch.nn.Linear)] == [16]
+
+
+STATS_STATE = {"names": ["x", "y"], "mean": [0.0, 0.0], "std": [1.0, 1.0]}
+
+
+def test_ensemble_averages_the_seeds_probabilities_and_reports_their_spread():
+    rng = np.random.default_rng(0)
+    scenarios = ["a", "b", "c"]
+    true = rng.choice(scenarios, 40)
+    tables = []
+    for _ in range(3):
+        p = rng.dirichlet(np.ones(3), 40)
+        table = pd.DataFrame({"sim_id": np.arange(40), "true": true, "predicted": np.asarray(scenarios)[p.argmax(1)]})
+        table[scenarios] = p
+        tables.append(table)
+    joined = ensemble(tables, scenarios)
+    mean = np.mean([t[scenarios].to_numpy() for t in tables], axis=0)
+    np.testing.assert_allclose(joined[scenarios].to_numpy(), mean)
+    assert (joined["predicted"] == np.asarray(scenarios)[mean.argmax(1)]).all()
+    spread = seed_spread({"net": tables}, scenarios, set(zip(true, range(40)))).iloc[0]
+    accuracies = [(t["true"] == t["predicted"]).mean() for t in tables]
+    assert spread["accuracy_mean"] == pytest.approx(np.mean(accuracies))
+    assert spread["accuracy_sd"] == pytest.approx(np.std(accuracies, ddof=1))
+    assert spread["ensemble_accuracy"] == pytest.approx((joined["true"] == joined["predicted"]).mean())
+    assert spread["log_loss_mean"] == pytest.approx(
+        np.mean([log_loss(true, t[scenarios], labels=scenarios) for t in tables])
+    )
+    with pytest.raises(PopsbiError, match="not of the same simulations"):
+        ensemble([tables[0], tables[1].iloc[::-1]], scenarios)

@@ -102,6 +102,29 @@ DELETE = object()
             [0, 1],
             r"config key cnn.learning_curve\[0\]: 0 is less than or equal to the minimum",
         ),
+        (
+            ["cnn", "search", "architectures"],
+            ["transformer"],
+            r"config key cnn.search.architectures\[0\]: 'transformer' is not one of",
+        ),
+        (["cnn", "search", "architectures"], ["exchangeable"], "cnn.search.architectures: exchangeable is not trained"),
+        (["cnn", "search", "trials"], 0, "cnn.search.trials: 0 trials, but the search is requested for mlp"),
+        (
+            ["cnn", "search", "space", "dropout"],
+            {"low": 0.6, "high": 0.2},
+            r"cnn.search.space.dropout: low \(0.6\) is above high \(0.2\)",
+        ),
+        (
+            ["cnn", "search", "space", "learning_rate"],
+            {"low": 0.1, "high": 0.001},
+            r"cnn.search.space.learning_rate: low \(0.1\) is above high \(0.001\)",
+        ),
+        (
+            ["cnn", "search", "space", "depth"],
+            {"low": 1.5, "high": 3},
+            "cnn.search.space.depth: low and high must be whole",
+        ),
+        (["cnn", "search", "space", "lr_decay"], ["cosine"], r"config key cnn.search.space.lr_decay\[0\]: 'cosine'"),
     ],
 )
 def test_bad_config_is_one_message_naming_the_key(example_config, schema_path, path, value, message):
@@ -167,10 +190,12 @@ def test_cluster_example_is_the_demo_with_more_simulations(root, default_config,
         "simulations_per_scenario",
         "batch_size",
         "abc",
+        "cnn",
         "sweeps",
     }
     settings = load_settings(cluster, schema_path)
-    assert settings.simulations_per_scenario == 100 * default_config["simulations_per_scenario"]
+    assert settings.simulations_per_scenario == 100_000
+    assert settings.search.workers == 4 and settings.search.trials == 100
     assert settings.sweeps.simulations.simulations_per_class == 10_000
 
 

@@ -32,8 +32,12 @@ TEST_OPTIONS = [
     "cnn_train:gpu=0",
     "cnn_train:mem_mb=2000",
     "cnn_train:slurm_partition=gpu",
+    "cnn_search:gpu=0",
+    "cnn_search:mem_mb=2000",
+    "cnn_search:slurm_partition=gpu",
     "--set-threads",
     "cnn_train=1",
+    "cnn_search=1",
 ]
 
 
@@ -83,7 +87,7 @@ def test_profile_slurm_runs_every_job_through_slurm_with_local_results(cluster, 
         for log in job_logs:
             record = subprocess.run(["scontrol", "show", "job", log.stem], capture_output=True, text=True)
             assert "JobState=COMPLETED" in record.stdout, (rule, record.stdout + record.stderr)
-            partition = "gpu" if rule == "cnn_train" else "main"
+            partition = "gpu" if rule in ("cnn_train", "cnn_search") else "main"
             assert f"Partition={partition} " in record.stdout, (rule, record.stdout)
 
     for name in OUTPUTS:

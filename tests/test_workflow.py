@@ -16,15 +16,17 @@ def test_dry_run_of_the_default_config(root, tmp_path):
     result = snakemake(checkout(root, tmp_path), "--dry-run")
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
-    assert counts["simulate_batch"] == 3 * 4  # 3 scenarios x 1000 simulations / 250 per batch
+    assert counts["simulate_batch"] == 3 * 4  # 3 scenarios x 1200 simulations / 300 per batch
     assert counts["draw_priors"] == 3 and counts["aggregate"] == 1
-    assert counts["cnn_train"] == 3 * 3  # three networks x learning-curve points 10%, 30%, 100%
+    # two networks x (learning-curve points 10%, 30%, and 100% from 3 seeds); mlp is searched
+    assert counts["cnn_train"] == 2 * (2 + 3) and counts["cnn_search"] == 1 and counts["cnn_search_best"] == 1
     # Training asks for a GPU (the SLURM profile maps it to a GPU partition); nothing else does.
     for job in result.stdout.split("\n\n"):
         rule = re.search(r"^\s*(?:local)?rule (\w+):", job, flags=re.M)
         resources = re.search(r"^\s*resources: (.*)$", job, flags=re.M)
         if rule and resources:
-            assert ("gpu=1" in resources.group(1)) == (rule.group(1) in ("cnn_train", "sweep_train")), job
+            trains = rule.group(1) in ("cnn_train", "cnn_search", "sweep_train")
+            assert ("gpu=1" in resources.group(1)) == trains, job
 
 
 def test_tiny_example_produces_the_datasets(example_runs):
@@ -43,7 +45,7 @@ def test_tiny_example_produces_the_datasets(example_runs):
         assert (example_runs[0] / "logs" / "simulate_batch" / scenario / "batch_1.log").exists()
     assert (results / "plots" / "sumstats.png").stat().st_size > 10_000
     runtime = pd.read_csv(results / "summary" / "runtime.tsv", sep="\t").set_index("rule")
-    assert runtime.loc["simulate_batch", "jobs"] == 6 and runtime.loc["cnn_train", "jobs"] == 6
+    assert runtime.loc["simulate_batch", "jobs"] == 6 and runtime.loc["cnn_train", "jobs"] == 3 * (1 + 2)
     assert runtime.loc["simulate_batch", "cpu_seconds"] > 0 and runtime.loc["cnn_train", "peak_memory_mb"] > 100
 
 
@@ -76,7 +78,14 @@ def test_editing_one_scenario_reruns_only_its_jobs(example_runs):
         "abc_parameters": 3,
         "abc_cross_validation": 1,
     }
-    cnn_stage = {"cnn_train": 3 * 2, "cnn_evaluate": 3, "cnn_learning_curve": 1, "compare_methods": 1}
+    cnn_stage = {
+        "cnn_search": 1,
+        "cnn_search_best": 1,
+        "cnn_train": 3 * (1 + 2),
+        "cnn_evaluate": 3,
+        "cnn_learning_curve": 1,
+        "compare_methods": 1,
+    }
     assert counts == {**rerun, **abc_stage, **cnn_stage, "run_summary": 1, "runtime_summary": 1, "all": 1}
     assert "results/priors/founder.parquet" in result.stdout
     assert "results/priors/isolation.parquet" not in result.stdout
@@ -169,17 +178,28 @@ def test_cnn_stage_of_the_example_trains_evaluates_and_compares(example_runs):
     results = example_runs[0] / "results"
     heldout = pd.read_csv(results / "abc" / "heldout.tsv", sep="\t")
     scenarios = ["isolation", "isolation_migration", "founder"]
-    for architecture in ("mlp", "hybrid", "cnn"):  # the default networks
-        trained = results / "cnn" / architecture / "100pct"
-        assert (trained / "model.ckpt").stat().st_size > 10_000
-        history = pd.read_csv(trained / "metrics.csv")
-        assert {"train_loss", "val_loss", "train_accuracy", "val_accuracy"} <= set(history.columns)
-        predictions = pd.read_csv(trained / "heldout_predictions.tsv", sep="\t")
-        assert set(zip(predictions["true"], predictions["sim_id"])) == set(zip(heldout["scenario"], heldout["sim_id"]))
-        assert np.allclose(predictions[scenarios].sum(axis=1), 1, atol=1e-5)
+    for architecture in ("mlp", "hybrid", "cnn"):
+        seeds = [
+            pd.read_csv(results / "cnn" / architecture / "100pct" / f"seed{k}" / "heldout_predictions.tsv", sep="\t")
+            for k in (0, 1)
+        ]
+        for replicate, predictions in enumerate(seeds):
+            trained = results / "cnn" / architecture / "100pct" / f"seed{replicate}"
+            assert (trained / "model.ckpt").stat().st_size > 10_000
+            history = pd.read_csv(trained / "metrics.csv")
+            assert {"train_loss", "val_loss", "train_accuracy", "val_accuracy"} <= set(history.columns)
+            assert set(zip(predictions["true"], predictions["sim_id"])) == set(
+                zip(heldout["scenario"], heldout["sim_id"])
+            )
+            assert np.allclose(predictions[scenarios].sum(axis=1), 1, atol=1e-5)
+            log = example_runs[0] / "logs" / "cnn_train" / f"{architecture}_100pct_seed{replicate}.log"
+            assert log.read_text().count("epoch ") >= 1
+        assert not seeds[0][scenarios].equals(seeds[1][scenarios])  # two seeds, two networks
+        ensemble = pd.read_csv(results / "cnn" / architecture / "heldout_predictions.tsv", sep="\t")
+        assert np.allclose(ensemble[scenarios], (seeds[0][scenarios] + seeds[1][scenarios]) / 2, atol=1e-6)
         observed = pd.read_csv(results / "cnn" / architecture / "observed.tsv", sep="\t")
         assert list(observed["scenario"]) == scenarios
-        assert observed["probability"].sum() == pytest.approx(1, abs=1e-5)
+        assert observed["probability"].sum() == pytest.approx(1, abs=1e-5) and (observed["seed_sd"] >= 0).all()
         estimates = pd.read_csv(results / "cnn" / architecture / "observed_parameters.tsv", sep="\t")
         founder = estimates[estimates["scenario"] == "founder"].set_index("parameter")
         assert (
@@ -191,7 +211,6 @@ def test_cnn_stage_of_the_example_trains_evaluates_and_compares(example_runs):
         )
         for plot in ("training_curves", "confusion", "calibration"):
             assert (results / "cnn" / architecture / f"{plot}.png").stat().st_size > 10_000
-        assert (example_runs[0] / "logs" / "cnn_train" / f"{architecture}_100pct.log").read_text().count("epoch ") >= 1
     curve = pd.read_csv(results / "cnn" / "learning_curve.tsv", sep="\t")
     assert sorted(zip(curve["architecture"], curve["percent"])) == [
         ("cnn", 50),
@@ -206,6 +225,22 @@ def test_cnn_stage_of_the_example_trains_evaluates_and_compares(example_runs):
     assert set(comparison["method"]) == {"ABC rejection (0.5)", "ABC random forest"} | networks
     assert comparison["accuracy"].between(0, 1).all() and (comparison["log_loss"] > 0).all()
     assert (results / "comparison" / "calibration.png").stat().st_size > 10_000
+    spread = pd.read_csv(results / "comparison" / "seeds.tsv", sep="\t").set_index("method")
+    assert set(spread.index) == networks and (spread["seeds"] == 2).all()
+    assert (spread["accuracy_sd"] >= 0).all()
+
+
+def test_search_of_the_example_tunes_the_network_it_trains(example_runs):
+    results, logs = example_runs[0] / "results" / "cnn" / "mlp" / "search", example_runs[0] / "logs"
+    trials = pd.read_csv(results / "trials.tsv", sep="\t")
+    assert len(trials) == 2 and set(trials["state"]) <= {"COMPLETE", "PRUNED"}
+    best = pd.read_csv(results / "best.tsv", sep="\t", dtype=str).set_index("parameter")["value"]
+    assert float(best["validation_loss"]) == pytest.approx(trials["value"].min())
+    assert (results / "history.png").stat().st_size > 10_000 and (results / "study.journal").exists()
+    assert (
+        f"learning_rate={float(best['learning_rate'])!r}" in (logs / "cnn_train" / "mlp_100pct_seed0.log").read_text()
+    )
+    assert not (results.parent.parent / "hybrid" / "search").exists()  # only mlp is searched
 
 
 def test_every_rule_writes_a_log(example_runs, root):

@@ -26,7 +26,7 @@ import yaml
 from popsbi import cluster, features, sweeps, yamlfiles
 from popsbi.errors import ConfigError, ConstraintError, DataError, PriorError, ScenarioError
 from popsbi.genetic_map import map_chromosome, read_recombination_map
-from popsbi.nn.hyperparameters import Hyperparameters
+from popsbi.nn.hyperparameters import READS_IMAGES, Hyperparameters, Search, SearchSpace
 from popsbi.observed import individuals_by_population, read_popmap, vcf_header
 from popsbi.priors import Prior, batch_rows, draw_prior_table
 from popsbi.scenarios import ScenarioModel, extant_demes
@@ -171,6 +171,8 @@ class Settings:
     summaries: Summaries
     abc: AbcSettings = None
     networks: NetworkSettings = None
+    search: Search = None  # the networks' hyperparameter search; None when no network is searched
+    network_seeds: int = 1  # networks of each architecture trained on every training simulation
     observed: ObservedSettings = None
     sweeps: SweepStage = None  # None when the stage is off
 
@@ -232,6 +234,13 @@ class Settings:
                 n, haplotypes * image_snps, columns, self.networks.hyperparameters.max_epochs
             ),
         }
+        if self.search is not None:
+            reads_images = READS_IMAGES & set(self.search.architectures)
+            inputs = haplotypes * image_snps if reads_images else len(self.networks.statistics)
+            trials_per_worker = math.ceil(self.search.trials / self.search.workers)
+            requests["cnn_search"] = cluster.network_training(
+                n, inputs, columns, self.search.max_epochs * trials_per_worker
+            )
         if self.sweeps is not None:
             simulations, scan = self.sweeps.simulations, self.sweeps.scan
             n = simulations.simulations_per_class * len(simulations.classes)
@@ -340,9 +349,49 @@ def load_settings(config, schema_path):
         parameter_priors=_parameter_priors(settings) if config["cnn"]["parameter_head"] else None,
         statistics=tuple(settings.summaries.statistic_names(settings.samples)),
     )
+    settings.search = _search(config["cnn"])
+    settings.network_seeds = config["cnn"]["seeds"]
     if config["sweeps"] is not None:
         settings.sweeps = _sweeps(config["sweeps"], settings)
     return settings
+
+
+def _search(cnn):
+    """The hyperparameter search of the ``cnn`` section, or None when it searches no network."""
+    key, raw = "cnn.search", cnn["search"]
+    if not raw["architectures"]:
+        return None
+    untrained = [name for name in raw["architectures"] if name not in cnn["architectures"]]
+    if untrained:
+        raise ConfigError(
+            f"{key}.architectures: {', '.join(untrained)} is not trained (not in cnn.architectures: "
+            f"{', '.join(cnn['architectures'])})"
+        )
+    if raw["trials"] == 0:
+        raise ConfigError(
+            f"{key}.trials: 0 trials, but the search is requested for {', '.join(raw['architectures'])}; "
+            f"give at least 1 trial, or architectures: [] to train with the cnn section's settings"
+        )
+    space = raw["space"]
+    for name in ("learning_rate", "weight_decay", "dropout", "width", "depth"):
+        low, high = space[name]["low"], space[name]["high"]
+        if low > high:
+            raise ConfigError(f"{key}.space.{name}: low ({low}) is above high ({high})")
+    if space["dropout"]["high"] > 0.95:
+        raise ConfigError(f"{key}.space.dropout: high ({space['dropout']['high']}) is above 0.95")
+    for name in ("width", "depth"):
+        if space[name]["low"] < 1 or any(int(v) != v for v in space[name].values()):
+            raise ConfigError(f"{key}.space.{name}: low and high must be whole numbers of at least 1")
+    ranges = {name: (space[name]["low"], space[name]["high"]) for name in ("learning_rate", "weight_decay", "dropout")}
+    counts = {name: (int(space[name]["low"]), int(space[name]["high"])) for name in ("width", "depth")}
+    choices = {name: tuple(space[name]) for name in ("batch_size", "batch_norm", "lr_decay")}
+    return Search(
+        architectures=tuple(raw["architectures"]),
+        trials=raw["trials"],
+        workers=raw["workers"],
+        max_epochs=raw["max_epochs"],
+        space=SearchSpace(**ranges, **counts, **choices),
+    )
 
 
 def _prior(spec, key):

@@ -62,7 +62,7 @@ def compare_methods(methods, scenarios):
     overall of each method (name -> its predictions: true, sim_id, predicted, and one probability
     column per scenario), on the held-out simulations that every method classified."""
     keys = [set(zip(table["true"], table["sim_id"])) for table in methods.values()]
-    shared = set.intersection(*keys)
+    shared = shared_simulations(methods)
     if len(shared) < max(len(k) for k in keys):
         log.warning(
             "compared on the %d held-out simulations every method classified (ABC leaves out those "
@@ -79,6 +79,11 @@ def compare_methods(methods, scenarios):
             rows.append({"method": method, "scenario": scenario, **_summary(scores, true == scenario)})
         rows.append({"method": method, "scenario": "overall", **_summary(scores, np.ones(len(true), dtype=bool))})
     return pd.DataFrame(rows)
+
+
+def shared_simulations(methods):
+    """The held-out simulations, as (scenario, sim_id), that every method classified."""
+    return set.intersection(*(set(zip(table["true"], table["sim_id"])) for table in methods.values()))
 
 
 def probability_scores(true, probabilities, scenarios):
@@ -101,6 +106,48 @@ def _summary(scores, rows):
         "log_loss": float(scores["log_loss"][rows].mean()),
         "brier": float(scores["brier"][rows].mean()),
     }
+
+
+def ensemble(predictions, scenarios):
+    """The ensemble of networks trained with several seeds: the mean of their probabilities for
+    each held-out simulation (``predictions``: one table per seed, rows in the same order), and
+    its most probable scenario."""
+    first = predictions[0]
+    for table in predictions[1:]:
+        if not (table["sim_id"].to_numpy() == first["sim_id"].to_numpy()).all():
+            raise PopsbiError("the seeds' held-out predictions are not of the same simulations")
+    mean = np.mean([table[list(scenarios)].to_numpy(dtype=float) for table in predictions], axis=0)
+    out = first[["sim_id", "true"]].copy()
+    out["predicted"] = np.asarray(scenarios)[mean.argmax(axis=1)]
+    out[list(scenarios)] = mean
+    return out
+
+
+def seed_spread(predictions, scenarios, simulations):
+    """How a network's held-out scores vary with its training seed: for each network (name ->
+    one prediction table per seed), the mean and standard deviation over seeds of the overall
+    accuracy and log loss, and the scores of the seeds' ensemble, on the held-out
+    ``simulations`` (a set of (scenario, sim_id): those that every method classified)."""
+    rows = []
+    for method, tables in predictions.items():
+        tables = [table[[key in simulations for key in zip(table["true"], table["sim_id"])]] for table in tables]
+        per_seed = compare_methods(dict(enumerate(tables)), scenarios)
+        overall = per_seed[per_seed["scenario"] == "overall"]
+        joined = compare_methods({method: ensemble(tables, scenarios)}, scenarios)
+        joined = joined[joined["scenario"] == "overall"].iloc[0]
+        rows.append(
+            {
+                "method": method,
+                "seeds": len(tables),
+                "accuracy_mean": overall["accuracy"].mean(),
+                "accuracy_sd": overall["accuracy"].std(ddof=1) if len(tables) > 1 else np.nan,
+                "log_loss_mean": overall["log_loss"].mean(),
+                "log_loss_sd": overall["log_loss"].std(ddof=1) if len(tables) > 1 else np.nan,
+                "ensemble_accuracy": joined["accuracy"],
+                "ensemble_log_loss": joined["log_loss"],
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def held_out_methods(abc_predictions, network_predictions, tolerance):

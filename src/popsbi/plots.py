@@ -243,6 +243,28 @@ def plot_learning_curve(curve, path):
     _save(fig, path)
 
 
+def plot_search_history(trials, path, title):
+    """Each trial's best validation loss in the order they ran (pruned trials: their last reported
+    loss, as crosses) and the best so far; trials whose loss is far above the best are drawn at
+    the top edge so that the good ones stay readable."""
+    fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+    complete = trials[trials["state"] == "COMPLETE"]
+    pruned = trials[trials["state"] == "PRUNED"]
+    if len(complete):
+        best = complete["value"].min()
+        top = best + 3 * (complete["value"].median() - best) + 1e-3
+        ax.scatter(complete["trial"], complete["value"].clip(upper=top), s=18, label="complete")
+        ax.scatter(pruned["trial"], pruned["value"].clip(upper=top), s=18, marker="x", label="pruned")
+        running = trials["value"].where(trials["state"] == "COMPLETE").cummin()
+        ax.step(trials["trial"], running, where="post", color="black", linewidth=1, label="best so far")
+        ax.set_ylim(top=top * 1.02)
+    ax.set_xlabel("trial")
+    ax.set_ylabel("validation loss")
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    _save(fig, path)
+
+
 def plot_method_comparison(accuracy, path):
     """Held-out accuracy per scenario and overall, one bar per method, with 95% intervals."""
     methods = list(dict.fromkeys(accuracy["method"]))

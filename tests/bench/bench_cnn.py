@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
 from popsbi.nn.data import ImageDataModule  # noqa: E402
+from popsbi.nn.hyperparameters import ARCHITECTURES, READS_STATISTICS  # noqa: E402
 from popsbi.nn.module import ScenarioClassifier  # noqa: E402
-from popsbi.nn.networks import ARCHITECTURES, READS_STATISTICS  # noqa: E402
 from popsbi.nn.training import trainer  # noqa: E402
 
 

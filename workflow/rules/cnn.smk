@@ -7,23 +7,82 @@ TRAINING_PERCENTS = sorted({round(100 * fraction) for fraction in CNN["learning_
 wildcard_constraints:
     architecture="|".join(ARCHITECTURES),
     percent=r"\d+",
+    worker=r"\d+",
+    replicate=r"\d+",
 
 
-rule cnn_train:
-    """Train one network on a share of the training simulations (on a GPU when the job has one)."""
+rule cnn_search:
+    """One worker's trials of a network's hyperparameter search (Optuna), on the training and
+    validation simulations; workers share the study's journal."""
     input:
         **IMAGE_DATASET,
         sumstats="results/datasets/sumstats.parquet",
         heldout="results/abc/heldout.tsv",
     output:
-        checkpoint="results/cnn/{architecture}/{percent}pct/model.ckpt",
-        metrics="results/cnn/{architecture}/{percent}pct/metrics.csv",
-        heldout="results/cnn/{architecture}/{percent}pct/heldout_predictions.tsv",
-        heldout_parameters="results/cnn/{architecture}/{percent}pct/heldout_parameters.tsv",
+        trials="results/cnn/{architecture}/search/worker{worker}.tsv",
     log:
-        "logs/cnn_train/{architecture}_{percent}pct.log",
+        "logs/cnn_search/{architecture}_{worker}.log",
     benchmark:
-        "benchmarks/cnn_train/{architecture}_{percent}pct.tsv"
+        "benchmarks/cnn_search/{architecture}_{worker}.tsv"
+    conda:
+        "../../envs/cnn.yaml"
+    threads: 4
+    resources:
+        **REQUESTS.get("cnn_search", REQUESTS["cnn_train"]).resources(),
+        gpu=1,
+    params:
+        networks=SETTINGS.networks,
+        search=SEARCH,
+        journal=search_journal,
+    script:
+        "../scripts/cnn_search.py"
+
+
+rule cnn_search_best:
+    """The search's trials, its best hyperparameters (used by cnn_train) and its history."""
+    input:
+        expand("results/cnn/{{architecture}}/search/worker{worker}.tsv", worker=SEARCH_WORKERS),
+    output:
+        best="results/cnn/{architecture}/search/best.tsv",
+        trials="results/cnn/{architecture}/search/trials.tsv",
+        history=report(
+            "results/cnn/{architecture}/search/history.png",
+            caption="../report/cnn_search.rst",
+            category="CNN",
+            labels={"network": "{architecture}", "figure": "hyperparameter search"},
+        ),
+    log:
+        "logs/cnn_search_best/{architecture}.log",
+    benchmark:
+        "benchmarks/cnn_search_best/{architecture}.tsv"
+    conda:
+        "../../envs/cnn.yaml"
+    resources:
+        runtime=5,
+    params:
+        networks=SETTINGS.networks,
+        search=SEARCH,
+        journal=search_journal,
+    script:
+        "../scripts/cnn_search_best.py"
+
+
+rule cnn_train:
+    """Train one network on a share of the training simulations (on a GPU when the job has one)."""
+    input:
+        unpack(searched_hyperparameters),
+        **IMAGE_DATASET,
+        sumstats="results/datasets/sumstats.parquet",
+        heldout="results/abc/heldout.tsv",
+    output:
+        checkpoint="results/cnn/{architecture}/{percent}pct/seed{replicate}/model.ckpt",
+        metrics="results/cnn/{architecture}/{percent}pct/seed{replicate}/metrics.csv",
+        heldout="results/cnn/{architecture}/{percent}pct/seed{replicate}/heldout_predictions.tsv",
+        heldout_parameters="results/cnn/{architecture}/{percent}pct/seed{replicate}/heldout_parameters.tsv",
+    log:
+        "logs/cnn_train/{architecture}_{percent}pct_seed{replicate}.log",
+    benchmark:
+        "benchmarks/cnn_train/{architecture}_{percent}pct_seed{replicate}.tsv"
     conda:
         "../../envs/cnn.yaml"
     threads: 4
@@ -38,16 +97,18 @@ rule cnn_train:
 
 
 rule cnn_evaluate:
-    """Training curves, held-out confusion and calibration, observed probabilities, parameter accuracy."""
+    """The seeds' ensemble: held-out predictions, confusion and calibration, observed probabilities;
+    the first seed's training curves and parameter estimates."""
     input:
-        checkpoint=trained("{architecture}", "model.ckpt"),
+        checkpoints=[trained("{architecture}", "model.ckpt", replicate=k) for k in REPLICATES],
+        heldout=[trained("{architecture}", "heldout_predictions.tsv", replicate=k) for k in REPLICATES],
         metrics=trained("{architecture}", "metrics.csv"),
-        heldout=trained("{architecture}", "heldout_predictions.tsv"),
         heldout_parameters=trained("{architecture}", "heldout_parameters.tsv"),
         sumstats="results/datasets/sumstats.parquet",
         observed="results/observed/image.npz",
         observed_statistics="results/observed/sumstats.tsv",
     output:
+        heldout="results/cnn/{architecture}/heldout_predictions.tsv",
         curves=report(
             "results/cnn/{architecture}/training_curves.png",
             caption="../report/cnn_curves.rst",
@@ -115,11 +176,14 @@ rule cnn_learning_curve:
 
 
 rule compare_methods:
-    """ABC and the networks on the same held-out simulations."""
+    """ABC and the networks (their seeds' ensembles) on the same held-out simulations, and the
+    networks' spread over seeds."""
     input:
         abc="results/abc/cv/predictions.tsv",
-        cnn=[trained(a, "heldout_predictions.tsv") for a in ARCHITECTURES],
+        cnn=expand("results/cnn/{architecture}/heldout_predictions.tsv", architecture=ARCHITECTURES),
+        seeds=[trained(a, "heldout_predictions.tsv", replicate=k) for a in ARCHITECTURES for k in REPLICATES],
     output:
+        seeds=report("results/comparison/seeds.tsv", caption="../report/comparison.rst", category="Comparison"),
         table=report("results/comparison/accuracy.tsv", caption="../report/comparison.rst", category="Comparison"),
         plot=report("results/comparison/accuracy.png", caption="../report/comparison.rst", category="Comparison"),
         calibration=report(
@@ -135,6 +199,7 @@ rule compare_methods:
         runtime=5,
     params:
         architectures=ARCHITECTURES,
+        replicates=len(REPLICATES),
         tolerance=config["abc"]["tolerance"],
         scenarios=SCENARIOS,
     script:

@@ -82,9 +82,10 @@ def analysis_targets():
     ]
 
 
-def trained(architecture, name, percent=100):
-    """A file of the network ``architecture`` trained on ``percent`` % of the training simulations."""
-    return f"results/cnn/{architecture}/{percent}pct/{name}"
+def trained(architecture, name, percent=100, replicate=0):
+    """A file of the network ``architecture`` trained on ``percent`` % of the training simulations
+    from the seed plus ``replicate``."""
+    return f"results/cnn/{architecture}/{percent}pct/seed{replicate}/{name}"
 
 
 def sweep_scan_inputs(wildcards):
@@ -96,3 +97,23 @@ def sweep_scan_inputs(wildcards):
         "vcf": scan.vcf,
         **({"popmap": scan.popmap} if scan.popmap else {}),
     }
+
+
+SEARCH = SETTINGS.search
+SEARCHED = list(SEARCH.architectures) if SEARCH else []
+SEARCH_WORKERS = range(SEARCH.workers) if SEARCH else []
+# The networks of each architecture trained on every training simulation: their ensemble answers.
+REPLICATES = range(SETTINGS.network_seeds)
+
+
+def search_journal(wildcards):
+    """The Optuna journal of a network's search: not an output, so that it outlives a killed job
+    (the study resumes) and a raised budget (the study goes on)."""
+    return f"results/cnn/{wildcards.architecture}/search/study.journal"
+
+
+def searched_hyperparameters(wildcards):
+    """The best trial of the network's search, for the networks that are searched."""
+    if wildcards.architecture in SEARCHED:
+        return {"tuned": f"results/cnn/{wildcards.architecture}/search/best.tsv"}
+    return {}

@@ -14,6 +14,8 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
         out.checkpoint,
         snakemake.threads,
         fraction=int(snakemake.wildcards.percent) / 100,
+        tuned=inputs.get("tuned"),
+        replicate=int(snakemake.wildcards.replicate),
     )
     classes, parameters = heldout_predictions(model, data)
     classes.to_csv(out.heldout, sep="\t", index=False)

@@ -133,7 +133,8 @@ class ImageDataModule(pl.LightningDataModule):
     """The aggregated image dataset, read through memory maps, with the splits of ``split_rows``.
 
     ``parameters`` (a ParameterSpace) adds regression targets from ``sumstats``; its
-    standardisation is fitted on the training rows. ``statistic_names`` are the columns of
+    standardisation is fitted on the training rows. ``seed`` splits the rows; ``shuffle_seed``
+    (default ``seed``) orders the training batches. ``statistic_names`` are the columns of
     ``sumstats`` that networks reading statistics take (held in memory: 4 bytes each).
     """
 
@@ -152,10 +153,12 @@ class ImageDataModule(pl.LightningDataModule):
         parameters=None,
         num_workers=0,
         statistic_names=(),
+        shuffle_seed=None,
     ):
         super().__init__()
         self.paths = (images_path, distances_path, index_path)
         self.heldout, self.scenarios, self.seed = heldout, list(scenarios), seed
+        self.shuffle_seed = seed if shuffle_seed is None else shuffle_seed
         self.batch_size, self.num_workers = batch_size, num_workers
         self.validation_fraction, self.training_fraction = validation_fraction, training_fraction
         self.sumstats, self.parameters = sumstats, parameters
@@ -192,7 +195,7 @@ class ImageDataModule(pl.LightningDataModule):
         return {"names": self.statistic_names, "mean": np.nan_to_num(mean).tolist(), "std": std.tolist()}
 
     def _loader(self, split, shuffle=False):
-        generator = torch.Generator().manual_seed(self.seed) if shuffle else None
+        generator = torch.Generator().manual_seed(self.shuffle_seed) if shuffle else None
         dataset = self.datasets[split]
         return torch.utils.data.DataLoader(
             dataset,

@@ -1,6 +1,12 @@
-"""The settings of a network's training, light to import (jobs receive them as params)."""
+"""The networks' names and the settings of their training and search, light to import (jobs
+receive them as params)."""
 
 from dataclasses import dataclass
+
+#: The networks (popsbi.nn.networks), and what each reads.
+ARCHITECTURES = ("cnn", "exchangeable", "mlp", "hybrid")
+READS_STATISTICS = frozenset({"mlp", "hybrid"})
+READS_IMAGES = frozenset({"cnn", "exchangeable", "hybrid"})
 
 
 @dataclass(frozen=True)
@@ -8,9 +14,13 @@ class Hyperparameters:
     """How a network is trained (the config's ``cnn`` section holds them)."""
 
     filters: tuple
+    width: int
+    depth: int
+    batch_norm: bool
     dropout: float
     learning_rate: float
     weight_decay: float
+    lr_decay: str
     batch_size: int
     max_epochs: int
     patience: int
@@ -18,3 +28,29 @@ class Hyperparameters:
     parameter_loss_weight: float
     accelerator: str
     tensorboard: bool
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Where the search looks: (low, high) ranges, and tuples of choices."""
+
+    learning_rate: tuple
+    weight_decay: tuple
+    dropout: tuple
+    width: tuple
+    depth: tuple
+    batch_size: tuple
+    batch_norm: tuple
+    lr_decay: tuple
+
+
+@dataclass(frozen=True)
+class Search:
+    """A hyperparameter search (the config's ``cnn.search``): ``trials`` per searched network, run
+    by ``workers`` jobs sharing one study, each trial at most ``max_epochs`` long."""
+
+    architectures: tuple
+    trials: int
+    workers: int
+    max_epochs: int
+    space: SearchSpace

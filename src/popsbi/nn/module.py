@@ -4,7 +4,7 @@ import pytorch_lightning as pl
 import torch
 from torch.nn import functional as F
 
-from popsbi.nn.networks import as_channels, network
+from popsbi.nn.networks import Shape, as_channels, network
 
 _MIN_LOG_VARIANCE, _MAX_LOG_VARIANCE = -10.0, 10.0
 
@@ -25,14 +25,17 @@ class ScenarioClassifier(pl.LightningModule):
         parameters=None,
         parameter_loss_weight=1.0,
         statistics=None,
+        width=128,
+        depth=2,
+        batch_norm=True,
+        lr_decay="none",
     ):
         super().__init__()
         self.save_hyperparameters()
         n_parameters = len(parameters["columns"]) if parameters else 0
         n_statistics = len(statistics["names"]) if statistics else 0
-        self.net = network(
-            architecture, len(scenarios) + 2 * n_parameters, filters, dropout, population_sizes, n_statistics
-        )
+        shape = Shape(tuple(filters), width, depth, dropout, batch_norm)
+        self.net = network(architecture, len(scenarios) + 2 * n_parameters, shape, population_sizes, n_statistics)
         self.n_scenarios, self.n_parameters = len(scenarios), n_parameters
         # Raw statistics are standardised by the training rows' mean and standard deviation; a NaN
         # (a statistic undefined for a region) becomes the mean.
@@ -53,7 +56,7 @@ class ScenarioClassifier(pl.LightningModule):
     def _step(self, batch, stage):
         images, distances, statistics, labels, targets = batch
         logits, mean, log_variance = self(images, distances, statistics)
-        loss = F.cross_entropy(logits.float(), labels)
+        loss = scenario_loss = F.cross_entropy(logits.float(), labels)
         accuracy = (logits.argmax(dim=1) == labels).float().mean()
         if self.n_parameters:
             known = ~torch.isnan(targets)
@@ -62,6 +65,7 @@ class ScenarioClassifier(pl.LightningModule):
                 loss = loss + self.hparams.parameter_loss_weight * nll
         self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, batch_size=len(labels))
         self.log(f"{stage}_accuracy", accuracy, on_step=False, on_epoch=True, batch_size=len(labels))
+        self.log(f"{stage}_scenario_loss", scenario_loss, on_step=False, on_epoch=True, batch_size=len(labels))
         return loss
 
     def training_step(self, batch, batch_idx):
@@ -75,6 +79,27 @@ class ScenarioClassifier(pl.LightningModule):
         return torch.softmax(logits.float() / self.temperature, dim=1), mean, log_variance
 
     def configure_optimizers(self):
-        return torch.optim.Adam(
+        optimizer = torch.optim.Adam(
             self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
         )
+        if self.hparams.lr_decay == "none":
+            return optimizer
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": learning_rate_decay(optimizer, self.hparams.lr_decay, self.trainer.max_epochs),
+        }
+
+
+#: The learning-rate decays: none, or down to this share of the initial rate at the last epoch.
+LR_DECAYS = ("none", "linear", "exponential")
+FINAL_LR_SHARE = 0.01
+
+
+def learning_rate_decay(optimizer, decay, epochs):
+    """A per-epoch scheduler that takes the learning rate from its initial value to
+    FINAL_LR_SHARE of it over ``epochs``, along a straight line or a geometric sequence."""
+    if decay == "linear":
+        return torch.optim.lr_scheduler.LinearLR(optimizer, 1.0, FINAL_LR_SHARE, total_iters=max(epochs - 1, 1))
+    if decay == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(optimizer, FINAL_LR_SHARE ** (1 / max(epochs - 1, 1)))
+    raise ValueError(f"unknown learning-rate decay {decay!r}; expected one of {', '.join(LR_DECAYS)}")

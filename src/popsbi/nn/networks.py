@@ -9,12 +9,12 @@ read the image; ``mlp`` reads the summary statistics that ABC uses; ``hybrid`` r
 network takes (images as channels, standardised statistics) and ignores what it does not read.
 """
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-ARCHITECTURES = ("cnn", "exchangeable", "mlp", "hybrid")
-#: The architectures that read the summary statistics.
-READS_STATISTICS = frozenset({"mlp", "hybrid"})
+from popsbi.nn.hyperparameters import ARCHITECTURES, READS_STATISTICS
 
 
 def as_channels(images, distances):
@@ -24,59 +24,61 @@ def as_channels(images, distances):
     return torch.stack([alleles, distances[:, None, :].expand_as(alleles)], dim=1)
 
 
-def _conv_block(in_channels, out_channels, kernel, pool):
+def _norm(kind, width, batch_norm):
+    """Batch normalisation of ``width`` channels (``kind``: nn.BatchNorm1d or 2d), or nothing."""
+    return kind(width) if batch_norm else nn.Identity()
+
+
+def _conv_block(in_channels, out_channels, kernel, pool, batch_norm):
     padding = tuple(k // 2 for k in kernel)
     return [
         nn.Conv2d(in_channels, out_channels, kernel, padding=padding),
-        nn.BatchNorm2d(out_channels),
+        _norm(nn.BatchNorm2d, out_channels, batch_norm),
         nn.ReLU(),
         nn.MaxPool2d(pool),
     ]
 
 
-def _dense_head(n_inputs, n_outputs, dropout, width=128):
+def _dense_head(n_inputs, n_outputs, shape):
     return nn.Sequential(
         nn.Flatten(),
-        nn.Dropout(dropout),
-        nn.Linear(n_inputs, width),
+        nn.Dropout(shape.dropout),
+        nn.Linear(n_inputs, shape.width),
         nn.ReLU(),
-        nn.Dropout(dropout),
-        nn.Linear(width, n_outputs),
+        nn.Dropout(shape.dropout),
+        nn.Linear(shape.width, n_outputs),
     )
 
 
-def _image_features(filters):
+def _image_features(shape):
     """Convolutions (3x3), batch normalisation, ReLU and max pooling, averaged to 4x4; and the
     number of features they give."""
     layers, channels = [], 2
-    for i, width in enumerate(filters):
-        layers += _conv_block(channels, width, (3, 3), 2 if i < len(filters) - 1 else 1)
+    for i, width in enumerate(shape.filters):
+        layers += _conv_block(channels, width, (3, 3), 2 if i < len(shape.filters) - 1 else 1, shape.batch_norm)
         channels = width
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d((4, 4)), nn.Flatten()), channels * 16
 
 
-def _statistics_features(n_statistics, dropout, width=128):
-    """Two dense layers with batch normalisation on the standardised statistics; and the number of
-    features they give."""
-    layers = nn.Sequential(
-        nn.Linear(n_statistics, width),
-        nn.BatchNorm1d(width),
-        nn.ReLU(),
-        nn.Dropout(dropout),
-        nn.Linear(width, width),
-        nn.BatchNorm1d(width),
-        nn.ReLU(),
-    )
-    return layers, width
+def _statistics_features(n_statistics, shape):
+    """``shape.depth`` dense layers of ``shape.width`` units (batch normalisation, ReLU, dropout
+    between them) on the standardised statistics; and the number of features they give."""
+    layers, n_inputs = [], n_statistics
+    for i in range(shape.depth):
+        layers += [nn.Linear(n_inputs, shape.width), _norm(nn.BatchNorm1d, shape.width, shape.batch_norm), nn.ReLU()]
+        if i < shape.depth - 1:
+            layers.append(nn.Dropout(shape.dropout))
+        n_inputs = shape.width
+    return nn.Sequential(*layers), shape.width
 
 
 class ConvNet(nn.Module):
     """Convolutions (3x3), batch normalisation, ReLU and max pooling, then dropout and dense layers."""
 
-    def __init__(self, n_outputs, filters, dropout):
+    def __init__(self, n_outputs, shape):
         super().__init__()
-        self.features, n_features = _image_features(filters)
-        self.head = _dense_head(n_features, n_outputs, dropout)
+        self.features, n_features = _image_features(shape)
+        self.head = _dense_head(n_features, n_outputs, shape)
 
     def forward(self, x, statistics):
         return self.head(self.features(x))
@@ -85,10 +87,10 @@ class ConvNet(nn.Module):
 class StatisticsNet(nn.Module):
     """Dense layers on the summary statistics alone: what ABC sees, as a network."""
 
-    def __init__(self, n_outputs, n_statistics, dropout):
+    def __init__(self, n_outputs, n_statistics, shape):
         super().__init__()
-        self.features, n_features = _statistics_features(n_statistics, dropout)
-        self.head = _dense_head(n_features, n_outputs, dropout)
+        self.features, n_features = _statistics_features(n_statistics, shape)
+        self.head = _dense_head(n_features, n_outputs, shape)
 
     def forward(self, x, statistics):
         return self.head(self.features(statistics))
@@ -98,11 +100,11 @@ class HybridNet(nn.Module):
     """The convolutional network's image features and the statistics' dense layers, joined before
     the dense head: what the genotypes add to the statistics."""
 
-    def __init__(self, n_outputs, filters, dropout, n_statistics):
+    def __init__(self, n_outputs, n_statistics, shape):
         super().__init__()
-        self.image, n_image = _image_features(filters)
-        self.statistics, n_statistics_features = _statistics_features(n_statistics, dropout)
-        self.head = _dense_head(n_image + n_statistics_features, n_outputs, dropout)
+        self.image, n_image = _image_features(shape)
+        self.statistics, n_statistics_features = _statistics_features(n_statistics, shape)
+        self.head = _dense_head(n_image + n_statistics_features, n_outputs, shape)
 
     def forward(self, x, statistics):
         return self.head(torch.cat([self.image(x), self.statistics(statistics)], dim=1))
@@ -115,16 +117,18 @@ class ExchangeableNet(nn.Module):
     Row order within a population cannot change the output; populations keep their identity.
     """
 
-    def __init__(self, n_outputs, filters, dropout, population_sizes):
+    def __init__(self, n_outputs, population_sizes, shape):
         super().__init__()
         self.population_sizes = list(population_sizes)
         layers, channels = [], 2
-        for i, width in enumerate(filters):
-            layers += _conv_block(channels, width, (1, 5), (1, 2) if i < len(filters) - 1 else 1)
+        for i, width in enumerate(shape.filters):
+            layers += _conv_block(
+                channels, width, (1, 5), (1, 2) if i < len(shape.filters) - 1 else 1, shape.batch_norm
+            )
             channels = width
         self.rows = nn.Sequential(*layers)
         self.snps = nn.AdaptiveAvgPool1d(8)
-        self.head = _dense_head(channels * 2 * len(self.population_sizes) * 8, n_outputs, dropout)
+        self.head = _dense_head(channels * 2 * len(self.population_sizes) * 8, n_outputs, shape)
 
     def forward(self, x, statistics):
         per_row = self.rows(x)  # (batch, channels, haplotypes, snps)
@@ -134,16 +138,28 @@ class ExchangeableNet(nn.Module):
         return self.head(self.snps(torch.cat(pooled, dim=1)))
 
 
-def network(architecture, n_outputs, filters, dropout, population_sizes, n_statistics=0):
-    """The network named ``architecture`` (one of ARCHITECTURES)."""
+@dataclass(frozen=True)
+class Shape:
+    """What a network's layers are: convolution filters per layer, dense width, dense layers on
+    the statistics (depth), dropout, and whether layers are batch-normalised."""
+
+    filters: tuple = (16, 32, 32)
+    width: int = 128
+    depth: int = 2
+    dropout: float = 0.5
+    batch_norm: bool = True
+
+
+def network(architecture, n_outputs, shape, population_sizes, n_statistics=0):
+    """The network named ``architecture`` (one of ARCHITECTURES), its layers as ``shape`` says."""
     if architecture in READS_STATISTICS and n_statistics == 0:
         raise ValueError(f"the {architecture} network reads summary statistics, and was given none")
     if architecture == "cnn":
-        return ConvNet(n_outputs, filters, dropout)
+        return ConvNet(n_outputs, shape)
     if architecture == "exchangeable":
-        return ExchangeableNet(n_outputs, filters, dropout, population_sizes)
+        return ExchangeableNet(n_outputs, population_sizes, shape)
     if architecture == "mlp":
-        return StatisticsNet(n_outputs, n_statistics, dropout)
+        return StatisticsNet(n_outputs, n_statistics, shape)
     if architecture == "hybrid":
-        return HybridNet(n_outputs, filters, dropout, n_statistics)
+        return HybridNet(n_outputs, n_statistics, shape)
     raise ValueError(f"unknown architecture {architecture!r}; expected one of {', '.join(ARCHITECTURES)}")

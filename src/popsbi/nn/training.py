@@ -15,8 +15,8 @@ from torch.nn import functional as F
 from popsbi.datasets import load_image_dataset
 from popsbi.errors import PopsbiError
 from popsbi.nn.data import ImageDataModule, ParameterSpace
+from popsbi.nn.hyperparameters import READS_STATISTICS
 from popsbi.nn.module import ScenarioClassifier
-from popsbi.nn.networks import READS_STATISTICS
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,9 @@ def uses_gpu(accelerator):
     return accelerator in ("auto", "gpu") and torch.cuda.is_available()
 
 
-def trainer(out_dir, accelerator, max_epochs, patience, tensorboard=False):
-    """A Trainer with early stopping on validation loss, the best checkpoint kept and CSV logs.
+def trainer(out_dir, accelerator, max_epochs, patience, tensorboard=False, callbacks=()):
+    """A Trainer with early stopping on validation loss, the best checkpoint kept, CSV logs and
+    ``callbacks``.
 
     On a GPU it trains in bf16 (or fp16) mixed precision; on the CPU in float32 with
     deterministic algorithms, so that a seed gives the same model.
@@ -81,17 +82,18 @@ def trainer(out_dir, accelerator, max_epochs, patience, tensorboard=False):
                 dirpath=f"{out_dir}/checkpoints", filename="best", monitor="val_loss", save_top_k=1
             ),
             EpochLog(),
+            *callbacks,
         ],
     )
 
 
-def fit(module, datamodule, out_dir, accelerator="auto", max_epochs=30, patience=5, tensorboard=False):
-    """Train and return the path of the best checkpoint (lowest validation loss).
+def fit(module, datamodule, out_dir, accelerator="auto", max_epochs=30, patience=5, tensorboard=False, callbacks=()):
+    """Train and return the path of the best checkpoint and its validation loss (the lowest).
 
     Seed the generators (``pl.seed_everything``) before building ``module`` for a
     reproducible initialisation.
     """
-    run = trainer(out_dir, accelerator, max_epochs, patience, tensorboard)
+    run = trainer(out_dir, accelerator, max_epochs, patience, tensorboard, callbacks)
     log.info(
         "training %s on %s: %d training, %d validation images",
         module.hparams.architecture,
@@ -100,12 +102,9 @@ def fit(module, datamodule, out_dir, accelerator="auto", max_epochs=30, patience
         len(datamodule.datasets["validation"]),
     )
     run.fit(module, datamodule)
-    log.info(
-        "best validation loss %.4f at %s",
-        float(run.checkpoint_callback.best_model_score),
-        run.checkpoint_callback.best_model_path,
-    )
-    return run.checkpoint_callback.best_model_path
+    best = run.checkpoint_callback
+    log.info("best validation loss %.4f at %s", float(best.best_model_score), best.best_model_path)
+    return best.best_model_path, float(best.best_model_score)
 
 
 def train(
@@ -122,9 +121,14 @@ def train(
     sumstats=None,
     parameter_priors=None,
     statistic_names=(),
+    init_seed=None,
 ):
     """Train one network to tell ``classes`` apart (the scenarios, or sweep classes) on ``fraction``
     of the training images, the held-out rows left out; return the best model and the data.
+
+    ``seed`` splits the simulations into training and validation; ``init_seed`` (default
+    ``seed``) draws the initial weights, dropout and the order of the batches, so that networks
+    trained with several ``init_seed`` on one split make an ensemble.
 
     ``dataset_paths`` has the aggregated dataset's ``images``, ``distances`` and ``index``;
     ``population_sizes`` are the haplotypes of each population, in the order of the image rows.
@@ -134,9 +138,46 @@ def train(
     and Lightning's CSV log beside it.
     """
     hp = hyperparameters
-    gpu = uses_gpu(hp.accelerator)
     torch.set_num_threads(threads)
-    space = ParameterSpace(parameter_priors) if parameter_priors else None
+    init_seed = seed if init_seed is None else init_seed
+    data = image_data(
+        dataset_paths,
+        heldout,
+        classes,
+        architecture,
+        hp,
+        seed,
+        threads,
+        fraction,
+        sumstats,
+        parameter_priors,
+        statistic_names,
+        init_seed,
+    )
+    module = classifier(architecture, classes, population_sizes, hp, data, init_seed)
+    out_dir = os.path.dirname(checkpoint_path)
+    best, _ = fit(module, data, out_dir, hp.accelerator, hp.max_epochs, hp.patience, hp.tensorboard)
+    os.replace(best, checkpoint_path)
+    shutil.rmtree(os.path.dirname(best))
+    return calibrate(checkpoint_path, data), data
+
+
+def image_data(
+    dataset_paths,
+    heldout,
+    classes,
+    architecture,
+    hyperparameters,
+    seed,
+    threads,
+    fraction=1.0,
+    sumstats=None,
+    parameter_priors=None,
+    statistic_names=(),
+    shuffle_seed=None,
+):
+    """The ImageDataModule of a training (arguments as :func:`train`'s), set up."""
+    hp = hyperparameters
     data = ImageDataModule(
         dataset_paths["images"],
         dataset_paths["distances"],
@@ -148,29 +189,36 @@ def train(
         hp.validation_fraction,
         fraction,
         sumstats=sumstats,
-        parameters=space,
-        num_workers=threads - 1 if gpu else 0,
+        parameters=ParameterSpace(parameter_priors) if parameter_priors else None,
+        num_workers=threads - 1 if uses_gpu(hp.accelerator) else 0,
         statistic_names=statistic_names if architecture in READS_STATISTICS else (),
+        shuffle_seed=shuffle_seed,
     )
     data.setup()
-    pl.seed_everything(seed, workers=True, verbose=False)  # initial weights, dropout, shuffling
-    module = ScenarioClassifier(
+    return data
+
+
+def classifier(architecture, classes, population_sizes, hyperparameters, data, seed):
+    """A new network as ``hyperparameters`` shape it, for the data module ``data``; the generators
+    are seeded first, so that a seed gives the same initial weights, dropout and shuffling."""
+    hp = hyperparameters
+    pl.seed_everything(seed, workers=True, verbose=False)
+    return ScenarioClassifier(
         architecture,
         list(classes),
         list(population_sizes),
         filters=list(hp.filters),
+        width=hp.width,
+        depth=hp.depth,
+        batch_norm=hp.batch_norm,
         dropout=hp.dropout,
         learning_rate=hp.learning_rate,
         weight_decay=hp.weight_decay,
-        parameters=space.state() if space else None,
+        lr_decay=hp.lr_decay,
+        parameters=data.parameters.state() if data.parameters else None,
         parameter_loss_weight=hp.parameter_loss_weight,
         statistics=data.statistics_state(),
     )
-    out_dir = os.path.dirname(checkpoint_path)
-    best = fit(module, data, out_dir, hp.accelerator, hp.max_epochs, hp.patience, hp.tensorboard)
-    os.replace(best, checkpoint_path)
-    shutil.rmtree(os.path.dirname(best))
-    return calibrate(checkpoint_path, data), data
 
 
 def calibrate(checkpoint_path, datamodule):
