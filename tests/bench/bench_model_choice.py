@@ -59,8 +59,8 @@ HELDOUT = "results/abc/heldout.tsv"
 
 def build_datasets(config_path):
     """The config's aggregated datasets and held-out table, made (or found up to date) by Snakemake."""
-    command = [sys.executable, "-m", "snakemake", "--cores", str(THREADS), "--configfile", str(config_path)]
-    subprocess.run([*command, *DATASETS.values(), HELDOUT], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "snakemake", "--cores", str(THREADS), *DATASETS.values(), HELDOUT]
+    subprocess.run([*command, "--configfile", str(config_path)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
 def timed(function, *args, **kwargs):
