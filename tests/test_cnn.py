@@ -366,9 +366,17 @@ def test_search_finds_settings_that_train_the_network(dataset, tmp_path):
     search.best_table(study).to_csv(best, sep="\t", index=False)
     tuned = search.read_best(best)
     assert tuned == {name: study.best_trial.params[name] for name in search.SEARCHED}
-    assert study.study_name == networks.study_name(settings, plan, "mlp")
-    assert networks.study_name(settings, dataclasses.replace(plan, trials=9), "mlp") == study.study_name
-    assert networks.study_name(settings, dataclasses.replace(plan, max_epochs=9), "mlp") != study.study_name
+    data = {**paths, "sumstats": sumstats}
+
+    def name(plan=plan, heldout=heldout):
+        return networks.study_name(settings, plan, "mlp", data, heldout)
+
+    assert study.study_name == name()
+    assert name(plan=dataclasses.replace(plan, trials=9)) == study.study_name  # a larger budget goes on
+    assert name(plan=dataclasses.replace(plan, max_epochs=9)) != study.study_name
+    assert name(heldout=heldout.iloc[1:]) != study.study_name
+    table.assign(N=table["N"] + 1).to_parquet(sumstats)  # other simulations: another study
+    assert name() != study.study_name
 
 
 @pytest.mark.parametrize("decay", ["linear", "exponential"])

@@ -60,8 +60,6 @@ rule cnn_search_best:
     resources:
         runtime=5,
     params:
-        networks=SETTINGS.networks,
-        search=SEARCH,
         journal=search_journal,
     script:
         "../scripts/cnn_search_best.py"

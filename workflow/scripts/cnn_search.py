@@ -15,4 +15,4 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
         int(snakemake.wildcards.worker),
         snakemake.threads,
     )
-    trials_table(study).to_csv(snakemake.output.trials, sep="\t", index=False)
+    trials_table(study).assign(study=study.study_name).to_csv(snakemake.output.trials, sep="\t", index=False)

@@ -4,6 +4,7 @@ parameter accuracy, the learning curve, and the comparison with ABC on the share
 import dataclasses
 import hashlib
 import logging
+import os
 import tempfile
 
 import numpy as np
@@ -81,7 +82,8 @@ def search_hyperparameters(settings, plan, architecture, dataset_paths, heldout,
         statistic_names=settings.statistics,
     )
     sampler_seed = int(seeded_rng(settings.seed, f"search-{architecture}", worker).integers(2**31))
-    study = search.open_study(journal_path, study_name(settings, plan, architecture), sampler_seed)
+    name = study_name(settings, plan, architecture, dataset_paths, heldout)
+    study = search.open_study(journal_path, name, sampler_seed)
 
     def objective(trial):
         hyperparameters = search.suggest(trial, plan.space, base)
@@ -98,24 +100,31 @@ def search_hyperparameters(settings, plan, architecture, dataset_paths, heldout,
     return study
 
 
-def study_name(settings, plan, architecture):
+def study_name(settings, plan, architecture, dataset_paths, heldout):
     """The study of ``architecture``'s search: named after everything its trials depend on but the
-    number of trials, so that raising the budget continues the study and changing the space, the
-    data's settings or the seed starts a new one."""
+    number of trials, so that raising the budget continues the study, and changing the space, the
+    settings, the seed or the data (new simulations, another held-out set) starts a new one."""
     # where a network trains (accelerator) and what it logs do not change what a trial finds
     hyperparameters = dataclasses.replace(settings.hyperparameters, accelerator="", tensorboard=False)
-    key = repr(
-        (
-            plan.space,
-            plan.max_epochs,
-            hyperparameters,
-            settings.seed,
-            settings.classes,
-            settings.statistics,
-            settings.parameter_priors,
-        )
+    key = hashlib.md5(
+        repr(
+            (
+                plan.space,
+                plan.max_epochs,
+                hyperparameters,
+                settings.seed,
+                settings.classes,
+                settings.statistics,
+                settings.parameter_priors,
+                sorted(zip(heldout["scenario"], heldout["sim_id"])),
+                os.path.getsize(dataset_paths["images"]),
+            )
+        ).encode()
     )
-    return f"{architecture}-{hashlib.md5(key.encode()).hexdigest()[:10]}"
+    for name in ("index", "sumstats"):  # byte-identical when a run makes the same simulations again
+        with open(dataset_paths[name], "rb") as table:
+            key.update(hashlib.file_digest(table, "md5").digest())
+    return f"{architecture}-{key.hexdigest()[:10]}"
 
 
 def observed_prediction(module, image, distances, statistics):
