@@ -255,7 +255,7 @@ def plot_search_history(trials, path, title):
         top = best + 3 * (complete["value"].median() - best) + 1e-3
         ax.scatter(complete["trial"], complete["value"].clip(upper=top), s=18, label="complete")
         ax.scatter(pruned["trial"], pruned["value"].clip(upper=top), s=18, marker="x", label="pruned")
-        running = trials["value"].where(trials["state"] == "COMPLETE").cummin()
+        running = trials["value"].where(trials["state"] == "COMPLETE").cummin().ffill()
         ax.step(trials["trial"], running, where="post", color="black", linewidth=1, label="best so far")
         ax.set_ylim(top=top * 1.02)
     ax.set_xlabel("trial")
