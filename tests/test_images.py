@@ -82,3 +82,38 @@ def test_channels_stack_alleles_and_distances():
     assert channels.shape == (1, 2, 10, 32)
     assert np.array_equal(channels[0, 0], image)
     assert np.all(channels[0, 1] == distances)
+
+
+def test_tiles_hold_the_central_snps_of_equal_stretches_of_the_region():
+    g = random_genotypes(400, length=12_000)
+    seg = segregating(g)
+    image, distances = genotype_image(g, 16, sort_rows="none", tiles=3)
+    assert image.shape == (10, 48) and distances.shape == (48,)
+    for tile, (low, high) in enumerate([(0, 4_000), (4_000, 8_000), (8_000, 12_000)]):
+        inside = seg[(g.positions[seg] >= low) & (g.positions[seg] < high)]
+        start = (len(inside) - 16) // 2
+        kept = inside[start : start + 16]
+        expected = g.haplotypes[kept].T
+        flip = expected.sum(0) > 5
+        columns = slice(16 * tile, 16 * (tile + 1))
+        assert np.array_equal(image[:, columns], np.where(flip, 1 - expected, expected))
+        assert distances[columns][0] == 0
+        assert distances[columns][1:] == pytest.approx(np.diff(g.positions[kept]) / g.sequence_length)
+
+
+def test_a_tile_of_a_stretch_without_snps_is_padding():
+    g = random_genotypes(60, length=10_000)
+    g.positions[:] = np.sort(np.random.default_rng(1).choice(np.arange(1, 5_000), 60, replace=False))
+    image, distances = genotype_image(g, 32, tiles=2)
+    assert image[:, :32].any() and not image[:, 32:].any() and not distances[32:].any()
+
+
+def test_rows_are_sorted_within_each_tile():
+    g = random_genotypes(400, sizes=(6, 4), seed=5)
+    unsorted, _ = genotype_image(g, 16, sort_rows="none", tiles=2)
+    sorted_, _ = genotype_image(g, 16, sort_rows="similarity", tiles=2)
+    for columns in (slice(0, 16), slice(16, 32)):
+        for rows in (slice(0, 6), slice(6, 10)):
+            assert Counter(map(bytes, unsorted[rows, columns])) == Counter(map(bytes, sorted_[rows, columns]))
+            block = sorted_[rows, columns]
+            assert np.array_equal(block, block[similarity_order(block)])

@@ -221,22 +221,22 @@ class Settings:
     def requests(self):
         """Memory and run time (:class:`popsbi.cluster.Request`) of the jobs that grow with the data."""
         n = self.simulations_per_scenario * len(self.scenarios)
-        haplotypes, image_snps = 2 * sum(self.samples.values()), self.summaries.image_snps
+        haplotypes, image_columns = 2 * sum(self.samples.values()), self.summaries.image_columns
         columns = len(self.networks.statistics) + len(self.parameter_names) + 3
         forest = {"trees": self.abc.random_forest_trees, "sampsize": self.abc.random_forest_sampsize}
         heldout = self.raw["abc"]["heldout_per_scenario"] * len(self.scenarios)
         requests = {
-            "aggregate": cluster.aggregate(n, (haplotypes + 4) * image_snps, self.batch_size),
+            "aggregate": cluster.aggregate(n, (haplotypes + 4) * image_columns, self.batch_size),
             "abc_model_choice": cluster.abc(n, columns, self.abc.gfit_replicates, **forest, forests=2),
             "abc_cross_validation": cluster.abc(n, columns, heldout, **forest, forests=1),
             "abc_parameters": cluster.abc(n, columns, 1, **forest, forests=0),
             "cnn_train": cluster.network_training(
-                n, haplotypes * image_snps, columns, self.networks.hyperparameters.max_epochs
+                n, haplotypes * image_columns, columns, self.networks.hyperparameters.max_epochs
             ),
         }
         if self.search is not None:
             reads_images = READS_IMAGES & set(self.search.architectures)
-            inputs = haplotypes * image_snps if reads_images else len(self.networks.statistics)
+            inputs = haplotypes * image_columns if reads_images else len(self.networks.statistics)
             trials_per_worker = math.ceil(self.search.trials / self.search.workers)
             requests["cnn_search"] = cluster.network_training(
                 n, inputs, columns, self.search.max_epochs * trials_per_worker
@@ -326,6 +326,7 @@ def load_settings(config, schema_path):
         summaries=Summaries(
             statistics,
             feature_config["image"]["n_snps"],
+            feature_config["image"]["tiles"],
             feature_config["image"]["sort_rows"],
             feature_config["polarised"],
         ),

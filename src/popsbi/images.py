@@ -9,40 +9,49 @@ from popsbi.genotypes import central
 SORT_ROWS = ("none", "similarity")
 
 
-def genotype_image(genotypes, n_snps, sort_rows="similarity"):
-    """Image of a region: (uint8 matrix (n_haplotypes, n_snps), float32 distances (n_snps,)).
+def genotype_image(genotypes, n_snps, sort_rows="similarity", tiles=1):
+    """Image of a region: (uint8 matrix (n_haplotypes, tiles * n_snps), float32 distances
+    (tiles * n_snps,)).
 
-    - Columns are SNPs segregating in the whole sample; when there are more than
-      ``n_snps``, the central ``n_snps`` are kept; when fewer, the image is padded
-      on the right with columns of zeros whose distance is 0.
+    - The region is cut into ``tiles`` stretches of equal length; tile t holds the central
+      ``n_snps`` SNPs of stretch t (SNPs segregating in the whole sample), padded on its right
+      with columns of zeros whose distance is 0 when the stretch has fewer. Tiles are laid
+      side by side in the order of the region, so that the image spans the region while its
+      size does not grow with the number of SNPs.
     - Alleles are encoded minor = 1, major = 0 (by frequency in the whole sample;
       at exactly 0.5 the alternate/derived allele is 1), so unpolarised real data
       and simulations look alike.
     - Rows are the populations' haplotypes stacked in the order of
-      ``genotypes.populations``; within each population, ``sort_rows="similarity"``
-      orders rows by Hamming distance to the population's most frequent haplotype
-      (ties keep their original order); ``"none"`` keeps the sample order.
+      ``genotypes.populations``; within each population and each tile,
+      ``sort_rows="similarity"`` orders rows by Hamming distance to the population's most
+      frequent haplotype in that tile (ties keep their original order; far-apart tiles have
+      other genealogies); ``"none"`` keeps the sample order.
     - distances[j] is the distance in bp from SNP j-1 to SNP j divided by the
-      sequence length (0 for the first column and for padding).
+      sequence length (0 for each tile's first column and for padding).
     """
     order = np.concatenate([np.asarray(idx) for idx in genotypes.populations.values()])
     h = genotypes.haplotypes[:, order]
     n_haplotypes = h.shape[1]
     derived = h.sum(axis=1)
     sites = np.flatnonzero((derived > 0) & (derived < n_haplotypes))
-    sites = central(sites, n_snps)
-    block = h[sites]
-    minor = (derived[sites] > n_haplotypes / 2)[:, None]
-    image = np.zeros((n_haplotypes, n_snps), dtype=np.uint8)
-    image[:, : len(sites)] = np.where(minor, 1 - block, block).T
-    distances = np.zeros(n_snps, dtype=np.float32)
-    distances[1 : len(sites)] = np.diff(genotypes.positions[sites]) / genotypes.sequence_length
-    if sort_rows == "similarity":
-        row = 0
-        for idx in genotypes.populations.values():
-            rows = slice(row, row + len(idx))
-            image[rows] = image[rows][similarity_order(image[rows])]
-            row += len(idx)
+    bounds = np.linspace(0, genotypes.sequence_length, tiles + 1)
+    stretch = np.searchsorted(bounds[1:-1], genotypes.positions[sites], side="right")
+    image = np.zeros((n_haplotypes, tiles * n_snps), dtype=np.uint8)
+    distances = np.zeros(tiles * n_snps, dtype=np.float32)
+    for tile in range(tiles):
+        kept = central(sites[stretch == tile], n_snps)
+        columns = slice(tile * n_snps, tile * n_snps + len(kept))
+        block = h[kept]
+        minor = (derived[kept] > n_haplotypes / 2)[:, None]
+        image[:, columns] = np.where(minor, 1 - block, block).T
+        distances[columns][1:] = np.diff(genotypes.positions[kept]) / genotypes.sequence_length
+        if sort_rows == "similarity":
+            row = 0
+            for idx in genotypes.populations.values():
+                rows = slice(row, row + len(idx))
+                tile_columns = slice(tile * n_snps, (tile + 1) * n_snps)
+                image[rows, tile_columns] = image[rows, tile_columns][similarity_order(image[rows, tile_columns])]
+                row += len(idx)
     return image, distances
 
 

@@ -15,12 +15,18 @@ class Summaries:
 
     statistics: FeatureSettings
     image_snps: int
+    image_tiles: int
     sort_rows: str
     polarised: bool
 
+    @property
+    def image_columns(self):
+        """The width of an image: its tiles' SNP columns side by side."""
+        return self.image_tiles * self.image_snps
+
     def of(self, genotypes):
         """(statistics dict, image, distances) of a region's genotypes."""
-        image, distances = genotype_image(genotypes, self.image_snps, self.sort_rows)
+        image, distances = genotype_image(genotypes, self.image_snps, self.sort_rows, self.image_tiles)
         return summary_statistics(genotypes, self.statistics), image, distances
 
     def statistic_names(self, samples):

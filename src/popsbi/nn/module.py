@@ -18,7 +18,7 @@ class ScenarioClassifier(pl.LightningModule):
         architecture,
         scenarios,
         population_sizes,
-        filters=(16, 32, 32),
+        filters=(8, 16, 16),
         dropout=0.5,
         learning_rate=1e-3,
         weight_decay=0.0,

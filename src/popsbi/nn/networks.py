@@ -143,7 +143,7 @@ class Shape:
     """What a network's layers are: convolution filters per layer, dense width, dense layers on
     the statistics (depth), dropout, and whether layers are batch-normalised."""
 
-    filters: tuple = (16, 32, 32)
+    filters: tuple = (8, 16, 16)
     width: int = 128
     depth: int = 2
     dropout: float = 0.5

@@ -23,8 +23,8 @@ def simulate_batch(settings, rows, trees_path=None):
     populations = list(settings.samples)
     recombination = settings.recombination()
     n_haplotypes = 2 * sum(settings.samples.values())
-    images = np.zeros((len(rows), n_haplotypes, summaries.image_snps), dtype=np.uint8)
-    distances = np.zeros((len(rows), summaries.image_snps), dtype=np.float32)
+    images = np.zeros((len(rows), n_haplotypes, summaries.image_columns), dtype=np.uint8)
+    distances = np.zeros((len(rows), summaries.image_columns), dtype=np.float32)
     statistics = []
     rows_with_progress = progress(
         rows.itertuples(index=False), len(rows), settings.scenario, "simulations", every=max(len(rows) // 10, 1)
