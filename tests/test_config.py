@@ -125,6 +125,13 @@ DELETE = object()
             "cnn.search.space.depth: low and high must be whole",
         ),
         (["cnn", "search", "space", "lr_decay"], ["cosine"], r"config key cnn.search.space.lr_decay\[0\]: 'cosine'"),
+        (["cnn", "search", "reuse"], {"hybrid": "cnn"}, "cnn.search.reuse.hybrid: cnn is not searched"),
+        (["cnn", "search", "reuse"], {"mlp": "hybrid"}, "cnn.search.reuse.mlp: mlp is searched itself"),
+        (
+            ["cnn", "search", "reuse"],
+            {"hybrid": "resnet"},
+            "config key cnn.search.reuse.hybrid: 'resnet' is not one of",
+        ),
     ],
 )
 def test_bad_config_is_one_message_naming_the_key(example_config, schema_path, path, value, message):
@@ -182,6 +189,13 @@ def test_bad_observed_data_config(example_config, schema_path, observed, message
 def test_tolerances_that_accept_too_few_simulations_stop_at_start_up(example_config, schema_path, abc_config, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(edit(example_config, ["abc"], abc_config), schema_path)
+
+
+def test_a_network_reuses_the_settings_of_a_searched_one(example_config, schema_path):
+    search = load_settings(example_config, schema_path).search
+    assert [search.tuned_by(name) for name in ("mlp", "hybrid", "cnn")] == ["mlp", "mlp", None]
+    alone = load_settings(edit(example_config, ["cnn", "architectures"], ["mlp"]), schema_path).search
+    assert alone.reuse == () and alone.tuned_by("hybrid") is None
 
 
 def test_cluster_example_is_the_demo_with_more_simulations(root, default_config, schema_path):

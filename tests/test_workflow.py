@@ -237,9 +237,11 @@ def test_search_of_the_example_tunes_the_network_it_trains(example_runs):
     best = pd.read_csv(results / "best.tsv", sep="\t", dtype=str).set_index("parameter")["value"]
     assert float(best["validation_loss"]) == pytest.approx(trials["value"].min())
     assert (results / "history.png").stat().st_size > 10_000 and (results / "study.journal").exists()
-    assert (
-        f"learning_rate={float(best['learning_rate'])!r}" in (logs / "cnn_train" / "mlp_100pct_seed0.log").read_text()
-    )
+    tuned = f"learning_rate={float(best['learning_rate'])!r}"
+    assert tuned in (logs / "cnn_train" / "mlp_100pct_seed0.log").read_text()
+    # hybrid reuses mlp's search (cnn.search.reuse's default), cnn trains with the cnn section's settings
+    assert tuned in (logs / "cnn_train" / "hybrid_100pct_seed1.log").read_text()
+    assert "search's best trial" not in (logs / "cnn_train" / "cnn_100pct_seed0.log").read_text()
     assert not (results.parent.parent / "hybrid" / "search").exists()  # only mlp is searched
 
 

@@ -383,6 +383,15 @@ def _search(cnn):
     for name in ("width", "depth"):
         if space[name]["low"] < 1 or any(int(v) != v for v in space[name].values()):
             raise ConfigError(f"{key}.space.{name}: low and high must be whole numbers of at least 1")
+    reuse = {network: source for network, source in raw["reuse"].items() if network in cnn["architectures"]}
+    for network, source in reuse.items():
+        if network in raw["architectures"]:
+            raise ConfigError(f"{key}.reuse.{network}: {network} is searched itself (in {key}.architectures)")
+        if source not in raw["architectures"]:
+            raise ConfigError(
+                f"{key}.reuse.{network}: {source} is not searched (not in {key}.architectures: "
+                f"{', '.join(raw['architectures'])})"
+            )
     ranges = {name: (space[name]["low"], space[name]["high"]) for name in ("learning_rate", "weight_decay", "dropout")}
     counts = {name: (int(space[name]["low"]), int(space[name]["high"])) for name in ("width", "depth")}
     choices = {name: tuple(space[name]) for name in ("batch_size", "batch_norm", "lr_decay")}
@@ -392,6 +401,7 @@ def _search(cnn):
         workers=raw["workers"],
         max_epochs=raw["max_epochs"],
         space=SearchSpace(**ranges, **counts, **choices),
+        reuse=tuple(reuse.items()),
     )
 
 

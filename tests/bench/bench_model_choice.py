@@ -99,9 +99,13 @@ def random_forest(settings, reference, is_pod):
 
 def network(settings, plan, architecture, heldout, seeds, directory):
     """Held-out predictions of each seed's network, the training and search seconds, and one
-    network's seconds per held-out prediction."""
+    network's seconds per held-out prediction. A network that reuses another's search finds its
+    best settings in ``directory``, where that network's search left them."""
     tuned, search_seconds = None, 0.0
-    if plan is not None and architecture in plan.architectures:
+    source = plan.tuned_by(architecture) if plan is not None else None
+    if source is not None and source != architecture:
+        tuned = directory / f"{source}_best.tsv"
+    elif source is not None:
         study, search_seconds = timed(
             networks.search_hyperparameters,
             settings,
@@ -158,7 +162,11 @@ def main():
         methods["ABC random forest"], grow, predict = random_forest(settings.abc, reference, is_pod)
         timings["ABC random forest"] = (scale_seconds + grow, 0.0, predict / is_pod.sum())
         with tempfile.TemporaryDirectory() as directory:
-            for architecture in settings.raw["cnn"]["architectures"]:
+            searched_first = sorted(
+                settings.raw["cnn"]["architectures"],
+                key=lambda name: settings.search is None or settings.search.tuned_by(name) != name,
+            )
+            for architecture in searched_first:
                 name = f"network {architecture}"
                 tables, train_seconds, search_seconds, per_prediction = network(
                     settings.networks, settings.search, architecture, heldout, seeds, Path(directory)

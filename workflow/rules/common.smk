@@ -100,7 +100,6 @@ def sweep_scan_inputs(wildcards):
 
 
 SEARCH = SETTINGS.search
-SEARCHED = list(SEARCH.architectures) if SEARCH else []
 SEARCH_WORKERS = range(SEARCH.workers) if SEARCH else []
 # The networks of each architecture trained on every training simulation: their ensemble answers.
 REPLICATES = range(SETTINGS.network_seeds)
@@ -113,7 +112,8 @@ def search_journal(wildcards):
 
 
 def searched_hyperparameters(wildcards):
-    """The best trial of the network's search, for the networks that are searched."""
-    if wildcards.architecture in SEARCHED:
-        return {"tuned": f"results/cnn/{wildcards.architecture}/search/best.tsv"}
+    """The best trial of the search that tunes the network: its own, or the one it reuses."""
+    source = SEARCH.tuned_by(wildcards.architecture) if SEARCH else None
+    if source is not None:
+        return {"tuned": f"results/cnn/{source}/search/best.tsv"}
     return {}

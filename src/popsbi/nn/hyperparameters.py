@@ -47,10 +47,18 @@ class SearchSpace:
 @dataclass(frozen=True)
 class Search:
     """A hyperparameter search (the config's ``cnn.search``): ``trials`` per searched network, run
-    by ``workers`` jobs sharing one study, each trial at most ``max_epochs`` long."""
+    by ``workers`` jobs sharing one study, each trial at most ``max_epochs`` long; ``reuse``:
+    (network, searched network) pairs, the first trained with the second's best settings."""
 
     architectures: tuple
     trials: int
     workers: int
     max_epochs: int
     space: SearchSpace
+    reuse: tuple = ()
+
+    def tuned_by(self, architecture):
+        """The searched network whose best settings train ``architecture``, or None."""
+        if architecture in self.architectures:
+            return architecture
+        return dict(self.reuse).get(architecture)
