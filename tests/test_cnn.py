@@ -19,7 +19,14 @@ from popsbi.features import FeatureSettings, summary_statistics
 from popsbi.images import genotype_image
 from popsbi.nn import search, training
 from popsbi.nn.data import ParameterSpace, split_rows
-from popsbi.nn.hyperparameters import ARCHITECTURES, Hyperparameters, Search, SearchSpace
+from popsbi.nn.hyperparameters import (
+    ARCHITECTURES,
+    READS_IMAGES,
+    READS_STATISTICS,
+    Hyperparameters,
+    Search,
+    SearchSpace,
+)
 from popsbi.nn.module import ScenarioClassifier, learning_rate_decay
 from popsbi.priors import Prior
 from popsbi.simulate import genotypes_from_tree_sequence
@@ -158,6 +165,15 @@ def test_networks_tell_two_very_different_histories_apart(trained, architecture)
     assert accuracy >= 0.85, accuracy  # chance is 0.5
     probabilities = predictions[SCENARIOS].to_numpy()
     assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+
+
+def test_only_networks_that_read_images_load_them(trained):
+    for architecture, (_, data) in trained.items():
+        image, distances, statistics, _, _ = data.datasets["train"][0]
+        reads_images = architecture in READS_IMAGES
+        assert image.shape == ((20, 32) if reads_images else (0, 0)), architecture
+        assert distances.shape == ((32,) if reads_images else (0,)), architecture
+        assert len(statistics) == (2 if architecture in READS_STATISTICS else 0), architecture
 
 
 def test_parameter_head_estimates_population_size(trained, dataset):

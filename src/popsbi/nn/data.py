@@ -98,25 +98,34 @@ class ParameterSpace:
         return cls(priors, state["mean"], state["std"])
 
 
+#: A row's image and distances for a network that does not read them.
+_NO_IMAGE, _NO_DISTANCES = torch.zeros((0, 0), dtype=torch.uint8), torch.zeros(0)
+
+
 class ImageDataset(torch.utils.data.Dataset):
     """Rows of the memory-mapped image dataset: (alleles uint8, distances, raw statistics, label,
     parameter targets).
 
     The memory maps are opened on first access, in each loader worker, so nothing large is
-    copied to workers however they are started.
+    copied to workers however they are started. Without ``read_images`` (a network on the
+    statistics alone) a row's image and distances are empty, and nothing is read from disk:
+    copying the image would be most of the time such a network trains.
     """
 
-    def __init__(self, images_path, distances_path, rows, labels, targets, statistics):
+    def __init__(self, images_path, distances_path, rows, labels, targets, statistics, read_images=True):
         self.paths, self.rows = (images_path, distances_path), rows
         self.labels = torch.as_tensor(labels[rows], dtype=torch.long)
         self.targets = torch.as_tensor(targets[rows])
         self.statistics = torch.as_tensor(statistics[rows])
+        self.read_images = read_images
         self.images = self.distances = None
 
     def __len__(self):
         return len(self.rows)
 
     def __getitem__(self, i):
+        if not self.read_images:
+            return (_NO_IMAGE, _NO_DISTANCES, self.statistics[i], self.labels[i], self.targets[i])
         if self.images is None:
             self.images, self.distances = (np.load(path, mmap_mode="r") for path in self.paths)
         row = self.rows[i]
@@ -135,7 +144,8 @@ class ImageDataModule(pl.LightningDataModule):
     ``parameters`` (a ParameterSpace) adds regression targets from ``sumstats``; its
     standardisation is fitted on the training rows. ``seed`` splits the rows; ``shuffle_seed``
     (default ``seed``) orders the training batches. ``statistic_names`` are the columns of
-    ``sumstats`` that networks reading statistics take (held in memory: 4 bytes each).
+    ``sumstats`` that networks reading statistics take (held in memory: 4 bytes each);
+    ``read_images`` False gives empty images, for networks that do not read them.
     """
 
     def __init__(
@@ -154,8 +164,10 @@ class ImageDataModule(pl.LightningDataModule):
         num_workers=0,
         statistic_names=(),
         shuffle_seed=None,
+        read_images=True,
     ):
         super().__init__()
+        self.read_images = read_images
         self.paths = (images_path, distances_path, index_path)
         self.heldout, self.scenarios, self.seed = heldout, list(scenarios), seed
         self.shuffle_seed = seed if shuffle_seed is None else shuffle_seed
@@ -180,7 +192,7 @@ class ImageDataModule(pl.LightningDataModule):
             targets = self.parameters.fit(unbounded[self.rows["train"]]).standardise(unbounded)
         self.statistics = table[self.statistic_names].to_numpy(dtype=np.float32).reshape(len(index), -1)
         self.datasets = {
-            split: ImageDataset(*self.paths[:2], rows, labels, targets, self.statistics)
+            split: ImageDataset(*self.paths[:2], rows, labels, targets, self.statistics, self.read_images)
             for split, rows in self.rows.items()
         }
 

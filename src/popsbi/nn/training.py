@@ -15,7 +15,7 @@ from torch.nn import functional as F
 from popsbi.datasets import load_image_dataset
 from popsbi.errors import PopsbiError
 from popsbi.nn.data import ImageDataModule, ParameterSpace
-from popsbi.nn.hyperparameters import READS_STATISTICS
+from popsbi.nn.hyperparameters import READS_IMAGES, READS_STATISTICS
 from popsbi.nn.module import ScenarioClassifier
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,7 @@ def image_data(
         num_workers=threads - 1 if uses_gpu(hp.accelerator) else 0,
         statistic_names=statistic_names if architecture in READS_STATISTICS else (),
         shuffle_seed=shuffle_seed,
+        read_images=architecture in READS_IMAGES,
     )
     data.setup()
     return data
