@@ -36,3 +36,17 @@ def example_runs(tmp_path_factory):
         assert result.returncode == 0, result.stderr[-3000:]
         runs.append(directory)
     return runs
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory):
+    """The demo VCF and map: the repository's if `make run` fetched them, else fetched by the rule."""
+    from helpers import checkout, snakemake
+
+    resources = ROOT / "resources" / "shapeit4-example"
+    if not (resources / "reference.vcf.gz").exists():
+        directory = checkout(ROOT, tmp_path_factory.mktemp("demo"))
+        fetched = snakemake(directory, "resources/shapeit4-example/reference.vcf.gz")
+        assert fetched.returncode == 0, fetched.stderr[-3000:]
+        resources = directory / "resources" / "shapeit4-example"
+    return resources

@@ -77,20 +77,6 @@ def _haploid(data):
     return gzip.compress("\n".join([line for line in lines if line[0] == "#"] + body).encode() + b"\n")
 
 
-@pytest.fixture(scope="module")
-def demo_data(tmp_path_factory):
-    """The demo VCF and map: the repository's if `make run` fetched them, else fetched by the rule."""
-    from conftest import ROOT
-
-    resources = ROOT / "resources" / "shapeit4-example"
-    if not (resources / "reference.vcf.gz").exists():
-        directory = checkout(ROOT, tmp_path_factory.mktemp("demo"))
-        fetched = snakemake(directory, "resources/shapeit4-example/reference.vcf.gz")
-        assert fetched.returncode == 0, fetched.stderr[-3000:]
-        resources = directory / "resources" / "shapeit4-example"
-    return resources
-
-
 @pytest.mark.parametrize(
     "name, break_vcf, message",
     [
@@ -240,7 +226,23 @@ def _set(*path_and_value):
         ),
         (_set("observed", "popmap", "popmap.tsv"), r"observed.popmap: 1 popmap sample\(s\) are not in VCF .*: NA99999"),
         (_set("sweeps", "individuals", 400), "sweeps.individuals: 400 individuals of EUR asked for, but .* has 300"),
-        (_set("sweeps", "scan", "contig", "chr20"), "sweeps.scan.contig: 'chr20' is not a contig of .* declares 20"),
+        (
+            _set("sweeps", "scan", "chr20_excerpt", "contig", "chr20"),
+            "sweeps.scan.chr20_excerpt.contig: 'chr20' is not a contig of .* declares 20",
+        ),
+        (
+            _set("sweeps", "scan", "chr20_excerpt", "samples", ["HG00096", "NA99999"]),
+            r"sweeps.scan.chr20_excerpt.samples: 1 popmap sample\(s\) are not in VCF .*: NA99999",
+        ),
+        (
+            lambda config: config["sweeps"]["scan"]["chr20_excerpt"].update(popmap="popmap.tsv", population="CEU"),
+            r"sweeps.scan.chr20_excerpt.population: 'CEU' is not a population of popmap 'popmap.tsv' \(its "
+            r"populations: EUR\)",
+        ),
+        (
+            _set("sweeps", "scan", "chr20_excerpt", "popmap", "popmap.tsv"),
+            r"sweeps.scan.chr20_excerpt.popmap: 1 popmap sample\(s\) are not in VCF .*: NA99999",
+        ),
         (
             _set("sweeps", "parameters", {"N": -5}),
             "sweeps.model: scenario 'sweeps' .* not a valid Demes model with N=-5",

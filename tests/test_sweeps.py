@@ -36,7 +36,7 @@ SWEEPS = {
     },
     "image_snps": 32,
     "min_snps": 10,
-    "scan": {"vcf": "chromosome.vcf", "contig": "1", "start": 0, "end": 600_000},
+    "scan": {"planted": {"vcf": "chromosome.vcf", "contig": "1", "start": 0, "end": 600_000}},
 }
 CNN = {"filters": [8, 16], "max_epochs": 12, "patience": 4, "batch_size": 16, "learning_rate": 3e-3, "dropout": 0.2}
 
@@ -70,6 +70,18 @@ def edited(path, value):
         (["population"], "YRI", "sweeps.population: 'YRI' is not a deme"),
         (["classes"], ["neutral", "linked"], "sweeps.priors: no prior for linked_distance"),
         (["heldout_per_class"], 80, r"sweeps.heldout_per_class \(80\) must be smaller"),
+        (
+            ["scan", "planted", "end"],
+            40_000,
+            r"sweeps.scan.planted: the region \[0, 40000\) is shorter than one window",
+        ),
+        (
+            ["scan", "planted"],
+            {**SWEEPS["scan"]["planted"], "samples": ["a"], "popmap": "popmap.tsv"},
+            "sweeps.scan.planted: give samples or popmap, not both",
+        ),
+        (["scan", "planted", "vcf"], 3, "config key sweeps.scan.planted.vcf: 3 is not of type 'string'"),
+        (["scan"], {"a/b": SWEEPS["scan"]["planted"]}, "config key sweeps.scan: 'a/b' does not match"),
     ],
 )
 def test_sweep_configs_msprime_cannot_simulate_are_refused(root, monkeypatch, path, value, message):
@@ -170,7 +182,7 @@ def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, t
     with open(vcf, "w") as handle:
         ts.write_vcf(handle, contig_id="1", position_transform=lambda x: np.asarray(x) + 1)
     genotypes = read_vcf_region(vcf, "1", 0, 600_000, {"EUR": 10}, None, seed=1)
-    scan = sweep_stage.scan(model, genotypes, settings.sweeps.scan)  # chromosome 1, [0, 600,000)
+    scan = sweep_stage.scan(model, genotypes, settings.sweeps.targets["planted"])  # chromosome 1, [0, 600,000)
     assert len(scan) == (600_000 - 50_000) // 25_000 + 1
     # The three highest, ties included: a strong sweep takes the probability of many windows
     # around it to 1 at float32's resolution, and their order among themselves means nothing.
@@ -179,12 +191,35 @@ def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, t
     assert scan.loc[(scan["start"] >= 400_000), "hard"].max() < top["hard"].min()
 
 
+def test_a_target_reads_its_samples_to_the_end_of_its_contig(root, monkeypatch, tmp_path):
+    monkeypatch.chdir(root)
+    ts = msprime.sim_ancestry(15, population_size=2000, sequence_length=300_000, recombination_rate=1e-8, random_seed=3)
+    ts = msprime.sim_mutations(ts, rate=5e-8, model=msprime.BinaryMutationModel(), random_seed=3)
+    vcf = tmp_path / "chromosome.vcf"
+    with open(vcf, "w") as handle:
+        ts.write_vcf(handle, contig_id="1", position_transform=lambda x: np.asarray(x) + 1)
+    names = [f"tsk_{i}" for i in range(15)]
+    chosen = names[2:14:1]  # 12 of the 15 individuals; the classifier reads 10
+    target = {"vcf": str(vcf), "contig": "1", "start": 50_000, "samples": chosen, "population": "CEU"}
+    settings = settings_with(root, {**SWEEPS, "scan": {"tail": target}}).sweeps.targets["tail"]
+    genotypes = sweep_stage.read_target(settings)
+    assert list(genotypes.populations) == ["EUR"] and len(genotypes.populations["EUR"]) == 20  # the deme's name
+    last = int(ts.sites_position[-1]) + 1
+    assert genotypes.sequence_length == last - 50_000 and genotypes.positions.max() == last - 50_000
+    # Only the listed individuals' haplotypes: every SNP kept is one of theirs, read from the VCF.
+    inside = ts.sites_position >= 50_000
+    kept = ts.genotype_matrix()[inside][:, [2 * i + h for i in range(2, 14) for h in (0, 1)]]
+    assert len(genotypes.positions) == inside.sum()
+    columns = {tuple(column) for column in kept.T}
+    assert {tuple(column) for column in genotypes.haplotypes.T} <= columns
+
+
 def test_scan_skips_windows_without_enough_snps_and_refuses_a_region_without_any(root, monkeypatch):
     from popsbi.errors import DataError
     from popsbi.genotypes import Genotypes
 
     monkeypatch.chdir(root)
-    scan = settings_with(root, SWEEPS).sweeps.scan
+    scan = settings_with(root, SWEEPS).sweeps.targets["planted"]
     rng = np.random.default_rng(0)
     positions = np.sort(rng.choice(np.arange(1, 50_001), 60, replace=False))  # SNPs in the first 50 kb only
     haplotypes = (rng.random((60, 20)) < 0.3).astype(np.int8)

@@ -9,6 +9,8 @@ import pytest
 import yaml
 from helpers import OUTPUTS, checkout, job_counts, snakemake, tiny
 
+from popsbi.observed import vcf_header
+
 pytestmark = pytest.mark.workflow
 
 
@@ -144,9 +146,20 @@ def test_abc_stage_of_the_example_runs_on_a_pseudo_observed_simulation(example_r
         assert (results / "abc" / "plots" / f"{plot}.png").stat().st_size > 10_000
 
 
-def test_tiny_default_config_runs_on_real_data(root, tmp_path):
+def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     directory = checkout(root, tmp_path)
-    result = snakemake(directory, "--configfile", tiny(directory, "config/config.yaml"))
+    config_path = directory / tiny(directory, "config/config.yaml")
+    config = yaml.safe_load(config_path.read_text())
+    # A second scan target: 50 named samples, from 3.5 Mb to the contig's last record.
+    samples = vcf_header(demo_data / "reference.vcf.gz")[0][-50:]
+    config["sweeps"]["scan"]["tail"] = {
+        "vcf": "resources/shapeit4-example/reference.vcf.gz",
+        "contig": "20",
+        "start": 3_500_000,
+        "samples": samples,
+    }
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    result = snakemake(directory, "--configfile", config_path.name)
     assert result.returncode == 0, result.stderr[-3000:]
     sumstats = pd.read_parquet(directory / "results" / "datasets" / "sumstats.parquet")
     assert len(sumstats) == 18
@@ -160,18 +173,26 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path):
     choice = pd.read_csv(directory / "results" / "abc" / "model_choice.tsv", sep="\t")
     assert choice["rejection"].sum() == pytest.approx(1)
     # The sweep scan of the whole excerpt, chr20:1-4 Mb, in 100 kb windows every 50 kb.
-    scan = pd.read_csv(directory / "results" / "sweeps" / "scan.tsv", sep="\t", dtype={"contig": str})
+    scans = directory / "results" / "sweeps" / "scan"
+    scan = pd.read_csv(scans / "chr20_excerpt" / "scan.tsv", sep="\t", dtype={"contig": str})
     assert len(scan) == 59 and (scan["contig"] == "20").all()
     assert scan["start"].iloc[0] == 1_000_000 and scan["end"].iloc[-1] == 4_000_000
     assert np.allclose(scan[["neutral", "hard", "linked"]].sum(axis=1), 1, atol=1e-5)
     assert (scan["n_snps"] > 100).all() and (scan["window_pi"] > 0).all()
     auc = pd.read_csv(directory / "results" / "sweeps" / "auc.tsv", sep="\t")
     assert auc["auc"].between(0, 1).all() and "CNN P(hard sweep)" in set(auc["method"])
-    assert (directory / "results" / "sweeps" / "scan.png").stat().st_size > 20_000
-    assert "scan: 59/59 windows" in (directory / "logs" / "sweep_scan.log").read_text()
+    assert (scans / "chr20_excerpt" / "scan.png").stat().st_size > 20_000
+    assert "scan: 59/59 windows" in (directory / "logs" / "sweep_scan" / "chr20_excerpt.log").read_text()
+    # The second target, in its own job and folder: windows from 3.5 Mb up to the last SNP (3,999,849).
+    tail = pd.read_csv(scans / "tail" / "scan.tsv", sep="\t", dtype={"contig": str})
+    assert tail["start"].tolist() == list(range(3_500_000, 3_900_000, 50_000)) and tail["end"].max() <= 3_999_849
+    assert (scans / "tail" / "calls.bed").exists() and (scans / "tail" / "scan.png").stat().st_size > 20_000
     summary = pd.read_csv(directory / "results" / "summary" / "run.tsv", sep="\t").set_index("item")["value"]
     assert summary["simulations in the datasets"] == "18" and summary["master seed"] == "20261124"
-    assert summary["scanned region"] == "resources/shapeit4-example/reference.vcf.gz 20:1000001-4000000"
+    assert summary["scan targets"] == (
+        "chr20_excerpt: resources/shapeit4-example/reference.vcf.gz 20:1000001-4000000; "
+        "tail: resources/shapeit4-example/reference.vcf.gz 20:3500001-end"
+    )
 
 
 def test_cnn_stage_of_the_example_trains_evaluates_and_compares(example_runs):

@@ -38,6 +38,9 @@ GENOME_PARAMETERS = ("mutation_rate", "recombination_rate")
 _CHECKED_DRAWS = 100
 #: Individuals of a VCF the workflow has yet to fetch, for the scan's memory request: 1000 Genomes'.
 ASSUMED_VCF_INDIVIDUALS = 2504
+#: Length of a contig scanned to its end whose VCF header gives none, for the scan's requests:
+#: the longest human chromosome's.
+ASSUMED_CONTIG_LENGTH = 250_000_000
 
 
 @dataclass(frozen=True)
@@ -129,13 +132,18 @@ class ObservedSettings:
 
 @dataclass(frozen=True)
 class ScanSettings:
-    """The VCF region scanned for sweeps, in windows."""
+    """A named VCF region scanned for sweeps, in windows: ``end`` None scans to the contig's last
+    record; the individuals are those of ``population`` in the popmap, or ``samples``, or every
+    VCF sample without either."""
 
+    name: str
     vcf: str
     contig: str
     start: int
-    end: int
+    end: int | None
     popmap: str | None
+    population: str
+    samples: tuple | None
     individuals: int
     seed: int
     windows: sweeps.Windows
@@ -153,7 +161,7 @@ class SweepStage:
     architecture: str
     heldout_per_class: int
     threshold: float
-    scan: ScanSettings
+    targets: dict  # name -> ScanSettings
 
 
 @dataclass
@@ -242,7 +250,7 @@ class Settings:
                 n, inputs, columns, self.search.max_epochs * trials_per_worker
             )
         if self.sweeps is not None:
-            simulations, scan = self.sweeps.simulations, self.sweeps.scan
+            simulations, targets = self.sweeps.simulations, self.sweeps.targets.values()
             n = simulations.simulations_per_class * len(simulations.classes)
             image = 2 * simulations.individuals * simulations.windows.image_snps
             image_bytes = image + 4 * simulations.windows.image_snps
@@ -250,13 +258,16 @@ class Settings:
             requests["sweep_train"] = cluster.network_training(
                 n, image, 2, self.sweeps.classifier.hyperparameters.max_epochs
             )
-            vcf_individuals = len(vcf_header(scan.vcf)[0]) if Path(scan.vcf).is_file() else ASSUMED_VCF_INDIVIDUALS
-            requests["sweep_scan"] = cluster.scan(scan.end - scan.start, vcf_individuals)
+            # one request for every target's job: the largest one's
+            requests["sweep_scan"] = max(
+                (cluster.scan(_scan_length(target), _vcf_individuals(target.vcf)) for target in targets),
+                key=lambda request: (request.mem_mb, request.cpu_seconds),
+            )
         return requests
 
     def run_facts(self):
         """What the config says of a run, for the run summary."""
-        scan = self.raw["sweeps"]["scan"] if self.sweeps else None
+        targets = self.sweeps.targets.values() if self.sweeps else None
         return {
             "seed": self.seed,
             "config_md5": hashlib.md5(yaml.safe_dump(self.raw, sort_keys=True).encode()).hexdigest(),
@@ -267,11 +278,11 @@ class Settings:
             "sequence_length": self.sequence_length,
             "networks": list(self.raw["cnn"]["architectures"]),
             "sweeps": None
-            if scan is None
+            if targets is None
             else {
                 "classes": list(self.sweeps.simulations.classes),
                 "simulations_per_class": self.sweeps.simulations.simulations_per_class,
-                "scan": f"{scan['vcf']} {scan['contig']}:{scan['start'] + 1}-{scan['end']}",
+                "scan": "; ".join(f"{t.name}: {t.vcf} {t.contig}:{t.start + 1}-{t.end or 'end'}" for t in targets),
             },
         }
 
@@ -492,9 +503,9 @@ def _observed(observed, settings):
             )
         if observed["popmap"] is not None and not Path(observed["popmap"]).is_file():
             raise ConfigError(f"{key}.popmap: no such file '{observed['popmap']}'")
-        _check_vcf(
-            observed["vcf"], observed["contig"], settings.samples, observed["popmap"], key, lambda pop: f"samples.{pop}"
-        )
+        with _key(f"{key}.popmap"):
+            popmap = read_popmap(observed["popmap"]) if observed["popmap"] else None
+        _check_vcf(observed["vcf"], observed["contig"], settings.samples, popmap, key, lambda pop: f"samples.{pop}")
     return ObservedSettings(
         vcf=observed["vcf"],
         contig=observed.get("contig"),
@@ -510,19 +521,19 @@ def _observed(observed, settings):
     )
 
 
-def _check_vcf(vcf, contig, samples, popmap_path, key, count_key):
+def _check_vcf(vcf, contig, samples, popmap, key, count_key, popmap_key=None):
     """The VCF's header must declare the contig (when it declares contigs) and hold enough individuals
-    of each sampled population: found now rather than after every simulation has run."""
+    of each sampled population (``popmap``: sample -> population, or None to pool every sample): found
+    now rather than after every simulation has run."""
     if not Path(vcf).is_file():
         return  # the workflow may produce it (rule shapeit4_example); checked when read
     with _key(f"{key}.vcf"):
         vcf_samples, contigs = vcf_header(vcf)
     if contigs and str(contig) not in contigs:
         raise ConfigError(
-            f"{key}.contig: '{contig}' is not a contig of '{vcf}' (its header declares {', '.join(contigs[:10])})"
+            f"{key}.contig: '{contig}' is not a contig of '{vcf}' (its header declares {', '.join(list(contigs)[:10])})"
         )
-    with _key(f"{key}.popmap"):
-        popmap = read_popmap(popmap_path) if popmap_path else None
+    with _key(popmap_key or f"{key}.popmap"):
         available = individuals_by_population(vcf_samples, samples, popmap, vcf)
     for population, n in samples.items():
         found = len(available.get(population, []))
@@ -699,19 +710,6 @@ def _sweeps(raw, settings):
             f"{key}.heldout_per_class ({raw['heldout_per_class']}) must be smaller than "
             f"simulations_per_class ({raw['simulations_per_class']})"
         )
-    scan = raw["scan"]
-    _check_vcf(
-        scan["vcf"],
-        scan["contig"],
-        {population: raw["individuals"]},
-        scan["popmap"],
-        f"{key}.scan",
-        lambda pop: f"{key}.individuals",
-    )
-    if scan["end"] - scan["start"] < window:
-        raise ConfigError(
-            f"{key}.scan: the region [{scan['start']}, {scan['end']}) is shorter than one window ({window})"
-        )
     windows = sweeps.Windows(population, window, raw["subwindows"], raw["image_snps"], raw["sort_rows"])
     simulations = sweeps.SweepSimulations(
         model=raw["model"],
@@ -734,26 +732,80 @@ def _sweeps(raw, settings):
         population_sizes=(2 * raw["individuals"],),
         hyperparameters=_from_section(Hyperparameters, settings.raw["cnn"]),
     )
-    return SweepStage(
-        simulations=simulations,
-        classifier=classifier,
-        architecture=raw["architecture"],
-        heldout_per_class=raw["heldout_per_class"],
-        threshold=raw["threshold"],
-        scan=ScanSettings(
-            vcf=scan["vcf"],
-            contig=str(scan["contig"]),
-            start=scan["start"],
-            end=scan["end"],
-            popmap=scan["popmap"],
+    targets = {}
+    for name, target in raw["scan"].items():
+        target_key = f"{key}.scan.{name}"
+        label = target["population"] or population
+        popmap = _target_popmap(target, label, target_key)
+        _check_vcf(
+            target["vcf"],
+            target["contig"],
+            {label: raw["individuals"]},
+            popmap,
+            target_key,
+            lambda pop: f"{key}.individuals",
+            popmap_key=f"{target_key}.samples" if target["samples"] else None,
+        )
+        if target["end"] is not None and target["end"] - target["start"] < window:
+            raise ConfigError(
+                f"{target_key}: the region [{target['start']}, {target['end']}) is shorter than one window ({window})"
+            )
+        targets[name] = ScanSettings(
+            name=name,
+            vcf=target["vcf"],
+            contig=str(target["contig"]),
+            start=target["start"],
+            end=target["end"],
+            popmap=target["popmap"],
+            population=label,
+            samples=tuple(target["samples"]) if target["samples"] else None,
             individuals=raw["individuals"],
             seed=settings.seed,
             windows=windows,
             step=raw["step"],
             min_snps=raw["min_snps"],
             threshold=raw["threshold"],
-        ),
+        )
+    return SweepStage(
+        simulations=simulations,
+        classifier=classifier,
+        architecture=raw["architecture"],
+        heldout_per_class=raw["heldout_per_class"],
+        threshold=raw["threshold"],
+        targets=targets,
     )
+
+
+def _vcf_individuals(vcf):
+    return len(vcf_header(vcf)[0]) if Path(vcf).is_file() else ASSUMED_VCF_INDIVIDUALS
+
+
+def _scan_length(target):
+    """The bp a scan target spans: to the contig's length in the VCF header where it has no end."""
+    if target.end is not None:
+        return target.end - target.start
+    length = vcf_header(target.vcf)[1].get(target.contig) if Path(target.vcf).is_file() else None
+    return (length or ASSUMED_CONTIG_LENGTH) - target.start
+
+
+def _target_popmap(target, label, key):
+    """Sample -> population of a scan target: its sample list (all of population ``label``), its
+    popmap file, or None (every VCF sample); ConfigError when the popmap has no ``label``."""
+    if target["samples"] and target["popmap"]:
+        raise ConfigError(f"{key}: give samples or popmap, not both")
+    if target["samples"]:
+        return dict.fromkeys(target["samples"], label)
+    if not target["popmap"]:
+        return None
+    with _key(f"{key}.popmap"):
+        popmap = read_popmap(target["popmap"])
+    if label not in popmap.values():
+        populations = sorted(set(popmap.values()))
+        raise ConfigError(
+            f"{key}.population: '{label}' is not a population of popmap '{target['popmap']}' "
+            f"(its populations: {', '.join(populations[:10])})"
+        )
+    return popmap
 
 
 def _describe(error):

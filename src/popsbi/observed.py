@@ -29,8 +29,13 @@ def read_popmap(path):
     return dict(zip(table["sample"], table["population"]))
 
 
+#: The end of a region read to the end of its contig.
+_CONTIG_END = 2**31 - 1
+
+
 def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=False):
-    """Biallelic SNPs of [start, end) (0-based, as the simulated region) of ``contig``.
+    """Biallelic SNPs of [start, end) (0-based, as the simulated region) of ``contig``; ``end``
+    None reads to the contig's last record, which then ends the region.
 
     ``samples`` maps population -> number of diploid individuals, as in the config;
     ``popmap`` maps VCF sample -> population, or is None to pool every VCF sample into
@@ -42,12 +47,13 @@ def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=F
     phased ('|'); an unphased VCF is refused with a DataError.
     """
     fields = ["samples", "variants/POS", "variants/REF", "variants/ALT", "variants/numalt", "calldata/GT"]
-    callset = _read_vcf(path, f"{contig}:{start + 1}-{end}", fields=fields)
+    callset = _read_vcf(path, f"{contig}:{start + 1}-{end or _CONTIG_END}", fields=fields)
     if callset is None:
         raise DataError(
-            f"VCF '{path}' has no variants in {contig}:{start + 1}-{end} "
+            f"VCF '{path}' has no variants in {contig}:{start + 1}-{end or 'end'} "
             "(is the contig named as in the VCF, e.g. '20' or 'chr20'?)"
         )
+    end = end or int(callset["variants/POS"].max())
     vcf_samples = list(callset["samples"])
     columns = _select_samples(vcf_samples, samples, popmap, seed, path)
     selected = np.concatenate(list(columns.values()))
@@ -111,17 +117,22 @@ def _check_phased(path, contig, start, end, columns):
 
 
 def vcf_header(path):
-    """The sample names of a VCF and the contigs its header declares (empty when it declares none):
-    cheap to read, so that the config can be checked against the data before any job runs."""
+    """The sample names of a VCF and the contigs its header declares, as {name: length, or None
+    where the header gives none} (empty when it declares none): cheap to read, so that the config
+    can be checked against the data before any job runs."""
     try:
         headers = allel.read_vcf_headers(str(path))
     except (OSError, EOFError, ValueError, RuntimeError, zlib.error) as err:
         raise DataError(f"cannot read the header of VCF '{path}': {err}") from None
-    contigs = [
-        line.split("ID=", 1)[1].split(",")[0].rstrip(">\n")
-        for line in headers.headers
-        if line.startswith("##contig=<") and "ID=" in line
-    ]
+    contigs = {}
+    for line in headers.headers:
+        if line.startswith("##contig=<") and "ID=" in line:
+            fields = dict(
+                field.split("=", 1)
+                for field in line.strip().removeprefix("##contig=<").rstrip(">").split(",")
+                if "=" in field
+            )
+            contigs[fields["ID"]] = int(fields["length"]) if fields.get("length", "").isdigit() else None
     return list(headers.samples), contigs
 
 

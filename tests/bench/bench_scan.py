@@ -3,11 +3,12 @@
 Run from the repository root after `make run` (it reads the demo VCF and the trained sweep
 classifier):  python tests/bench/bench_scan.py [--rounds R]
 
-Reads chr20:1-4 Mb of the demo VCF (all 300 individuals, then the 50 the scan uses) with
-the workflow's reader, then scans it in 100 kb windows every 50 kb (features, images,
-network), and prints, measured in this one run (best of R): variants read per second,
-windows per second of features alone and of the whole scan, and the held-out AUC of the
-classifier beside the best single statistic (from results/sweeps/auc.tsv).
+Reads the demo config's first scan target, chr20:1-4 Mb of the demo VCF (all 300
+individuals, then the 50 the scan uses) with the workflow's reader, then scans it in 100 kb
+windows every 50 kb (features, images, network), and prints, measured in this one run
+(best of R): variants read per second, windows per second of features alone and of the whole
+scan, and the held-out AUC of the classifier beside the best single statistic (from
+results/sweeps/auc.tsv).
 """
 
 import argparse
@@ -44,7 +45,8 @@ def main():
     args = parser.parse_args()
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     settings = load_settings(config, ROOT / "workflow" / "schemas" / "config.schema.yaml")
-    target = dataclasses.replace(settings.sweeps.scan, vcf=str(ROOT / settings.sweeps.scan.vcf))
+    first = next(iter(settings.sweeps.targets.values()))
+    target = dataclasses.replace(first, vcf=str(ROOT / first.vcf))
     region = f"{target.contig}:{target.start + 1}-{target.end}"
     model = load(ROOT / "results" / "sweeps" / "cnn" / "model.ckpt")
     seconds, genotypes = best_time(lambda: read_target(target), args.rounds)

@@ -2,6 +2,8 @@ SCENARIOS = list(SETTINGS.scenarios)
 BATCHES = range(SETTINGS.n_batches)
 # Memory and run time of the jobs that grow with the data, from the config (popsbi.cluster).
 REQUESTS = SETTINGS.requests()
+# The sweep scan's named targets: one job and one output folder each.
+SCAN_TARGETS = SETTINGS.sweeps.targets if SETTINGS.sweeps is not None else {}
 
 
 wildcard_constraints:
@@ -66,7 +68,8 @@ def all_targets():
 
 def analysis_targets():
     """Every final result; the run-time summary comes after them all."""
-    sweeps = ["results/sweeps/scan.tsv", "results/sweeps/auc.tsv"] if SETTINGS.sweeps is not None else []
+    sweeps = ["results/sweeps/auc.tsv"] if SETTINGS.sweeps is not None else []
+    sweeps += expand("results/sweeps/scan/{target}/scan.tsv", target=SCAN_TARGETS)
     return sweeps + [
         expand("results/scenarios/{scenario}.png", scenario=SCENARIOS),
         "results/datasets/sumstats.parquet",
@@ -89,13 +92,13 @@ def trained(architecture, name, percent=100, replicate=0):
 
 
 def sweep_scan_inputs(wildcards):
-    """The sweep classifier, its call rates, and the scanned VCF (and popmap)."""
-    scan = SETTINGS.sweeps.scan
+    """The sweep classifier, its call rates, and the target's VCF (and popmap)."""
+    target = SCAN_TARGETS[wildcards.target]
     return {
         "checkpoint": "results/sweeps/cnn/model.ckpt",
         "calls": "results/sweeps/call_rates.tsv",
-        "vcf": scan.vcf,
-        **({"popmap": scan.popmap} if scan.popmap else {}),
+        "vcf": target.vcf,
+        **({"popmap": target.popmap} if target.popmap else {}),
     }
 
 

@@ -9,6 +9,7 @@ SWEEP_DATASET = {
 
 wildcard_constraints:
     sweep_class="|".join(SWEEP_CLASSES),
+    target="|".join(name.replace(".", r"\.") for name in SCAN_TARGETS),
 
 
 rule sweep_simulate:
@@ -138,22 +139,33 @@ rule sweep_evaluate:
 
 
 rule sweep_scan:
-    """The VCF region in windows: sweep probabilities, statistics, called regions and a plot."""
+    """A scan target's VCF region in windows: sweep probabilities, statistics, called regions and a
+    plot, in the target's own folder (one job per target)."""
     input:
         unpack(sweep_scan_inputs),
     output:
-        table=report("results/sweeps/scan.tsv", caption="../report/sweep_scan.rst", category="Sweeps"),
-        bed="results/sweeps/calls.bed",
-        plot=report("results/sweeps/scan.png", caption="../report/sweep_scan.rst", category="Sweeps"),
+        table=report(
+            "results/sweeps/scan/{target}/scan.tsv",
+            caption="../report/sweep_scan.rst",
+            category="Sweeps",
+            labels={"target": "{target}", "figure": "table"},
+        ),
+        bed="results/sweeps/scan/{target}/calls.bed",
+        plot=report(
+            "results/sweeps/scan/{target}/scan.png",
+            caption="../report/sweep_scan.rst",
+            category="Sweeps",
+            labels={"target": "{target}", "figure": "scan"},
+        ),
     log:
-        "logs/sweep_scan.log",
+        "logs/sweep_scan/{target}.log",
     benchmark:
-        "benchmarks/sweep_scan.tsv"
+        "benchmarks/sweep_scan/{target}.tsv"
     conda:
         "../../envs/cnn.yaml"
     resources:
         **REQUESTS["sweep_scan"].resources(),
     params:
-        scan=SETTINGS.sweeps.scan,
+        scan=lambda wildcards: SCAN_TARGETS[wildcards.target],
     script:
         "../scripts/sweep_scan.py"

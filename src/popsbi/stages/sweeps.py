@@ -1,6 +1,8 @@
 """The sweep stage: the scan of a VCF region by the classifier of simulated windows (trained as
 every network is, by ``stages.networks.train``)."""
 
+import dataclasses
+
 import numpy as np
 
 from popsbi import sweeps
@@ -8,12 +10,24 @@ from popsbi.nn import training
 from popsbi.observed import read_popmap, read_vcf_region
 
 
-def read_target(scan):
-    """The genotypes of the scanned region (ScanSettings ``scan``), subsampled as the simulations."""
-    popmap = read_popmap(scan.popmap) if scan.popmap else None
-    return read_vcf_region(
-        scan.vcf, scan.contig, scan.start, scan.end, {scan.windows.population: scan.individuals}, popmap, scan.seed
+def read_target(target):
+    """The genotypes of a scan target (ScanSettings), its individuals subsampled as the simulations',
+    under the name of the simulated deme."""
+    if target.samples:
+        popmap = dict.fromkeys(target.samples, target.population)
+    else:
+        popmap = read_popmap(target.popmap) if target.popmap else None
+    genotypes = read_vcf_region(
+        target.vcf,
+        target.contig,
+        target.start,
+        target.end,
+        {target.population: target.individuals},
+        popmap,
+        target.seed,
     )
+    populations = {target.windows.population: genotypes.populations[target.population]}
+    return dataclasses.replace(genotypes, populations=populations)
 
 
 def scan(model, genotypes, settings):
