@@ -2,6 +2,8 @@
 a planted sweep."""
 
 import copy
+import dataclasses
+import logging
 
 import msprime
 import numpy as np
@@ -13,7 +15,6 @@ from conftest import ROOT
 from popsbi import ConfigError, sweeps
 from popsbi.config import load_settings
 from popsbi.nn.training import heldout_predictions
-from popsbi.observed import read_vcf_region
 from popsbi.stages import networks
 from popsbi.stages import sweeps as sweep_stage
 
@@ -164,7 +165,7 @@ def test_sweep_classifier_beats_chance_on_heldout_windows(trained_classifier):
     assert rates["neutral"] < 0.3 < rates["hard"]
 
 
-def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, tmp_path):
+def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, tmp_path, caplog):
     settings, model, _, _ = trained_classifier
     sweep = msprime.SweepGenicSelection(
         position=300_000, start_frequency=1 / 4000, end_frequency=1 - 1 / 4000, s=0.05, dt=1e-6
@@ -181,9 +182,14 @@ def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, t
     vcf = tmp_path / "chromosome.vcf"
     with open(vcf, "w") as handle:
         ts.write_vcf(handle, contig_id="1", position_transform=lambda x: np.asarray(x) + 1)
-    genotypes = read_vcf_region(vcf, "1", 0, 600_000, {"EUR": 10}, None, seed=1)
-    scan = sweep_stage.scan(model, genotypes, settings.sweeps.targets["planted"])  # chromosome 1, [0, 600,000)
+    target = dataclasses.replace(settings.sweeps.targets["planted"], vcf=str(vcf))  # chromosome 1, [0, 600,000)
+    caplog.set_level(logging.INFO)
+    scan = sweep_stage.scan_target(model, target)
     assert len(scan) == (600_000 - 50_000) // 25_000 + 1
+    # Read and classified in chunks of 100 kb (4 windows each), the same table.
+    chunked = sweep_stage.scan_target(model, dataclasses.replace(target, chunk=100_000))
+    assert "chunk 6/6: 1:500001-600000" in caplog.text
+    pd.testing.assert_frame_equal(chunked, scan, check_exact=False, atol=1e-6)
     # The three highest, ties included: a strong sweep takes the probability of many windows
     # around it to 1 at float32's resolution, and their order among themselves means nothing.
     top = scan[scan["hard"] >= scan["hard"].nlargest(3).min()]
@@ -214,8 +220,7 @@ def test_a_target_reads_its_samples_to_the_end_of_its_contig(root, monkeypatch, 
     assert {tuple(column) for column in genotypes.haplotypes.T} <= columns
 
 
-def test_scan_skips_windows_without_enough_snps_and_refuses_a_region_without_any(root, monkeypatch):
-    from popsbi.errors import DataError
+def test_scan_skips_windows_without_enough_snps(root, monkeypatch):
     from popsbi.genotypes import Genotypes
 
     monkeypatch.chdir(root)
@@ -229,5 +234,23 @@ def test_scan_skips_windows_without_enough_snps_and_refuses_a_region_without_any
     assert table["skipped"].tolist() == ["", "", "fewer than 10 SNPs", "fewer than 10 SNPs", "fewer than 10 SNPs"]
     assert len(images) == 2
     empty = Genotypes(haplotypes[:0], positions[:0], {"EUR": np.arange(20)}, 150_000, polarised=False)
-    with pytest.raises(DataError, match="no window of the scanned region has at least 10 SNPs"):
-        sweeps.scan_windows(empty, scan.windows, scan.step, scan.min_snps, 0)
+    table, images, _ = sweeps.scan_windows(empty, scan.windows, scan.step, scan.min_snps, 0)
+    assert (table["skipped"] == "fewer than 10 SNPs").all() and len(table) == 5 and len(images) == 0
+
+
+def test_a_target_without_snps_is_refused_and_chunks_without_any_are_skipped(trained_classifier, tmp_path):
+    from popsbi.errors import DataError
+
+    settings, model, _, _ = trained_classifier
+    ts = msprime.sim_ancestry(10, population_size=2000, sequence_length=100_000, recombination_rate=1e-8, random_seed=2)
+    ts = msprime.sim_mutations(ts, rate=5e-8, model=msprime.BinaryMutationModel(), random_seed=2)
+    vcf = tmp_path / "chromosome.vcf"
+    with open(vcf, "w") as handle:
+        ts.write_vcf(handle, contig_id="1", position_transform=lambda x: np.asarray(x) + 1)
+    target = dataclasses.replace(settings.sweeps.targets["planted"], vcf=str(vcf), start=0, end=300_000, chunk=100_000)
+    table = sweep_stage.scan_target(model, target)  # SNPs in the first 100 kb only
+    assert len(table) == (300_000 - 50_000) // 25_000 + 1
+    assert (table.loc[table["start"] >= 100_000, "skipped"] == "fewer than 10 SNPs").all()
+    assert table.loc[table["end"] <= 100_000, "hard"].notna().all()
+    with pytest.raises(DataError, match=r"no window of scan target planted \(1:150001-300000\) has at least 10 SNPs"):
+        sweep_stage.scan_target(model, dataclasses.replace(target, start=150_000))

@@ -81,7 +81,8 @@ def network_training(simulations, pixels, columns, max_epochs):
     )
 
 
-def scan(region_bp, vcf_individuals):
-    """The scan reads the region's genotypes of every individual of the VCF (int8, 2 per individual)."""
-    genotypes_mb = region_bp * SCAN_VARIANTS_PER_BP * 2 * vcf_individuals / 1e6
+def scan(region_bp, vcf_individuals, chunk_bp):
+    """The scan reads a region in chunks, each with the genotypes of every individual of the VCF
+    (int8, 2 per individual): memory follows the chunk, time the region."""
+    genotypes_mb = min(region_bp, chunk_bp) * SCAN_VARIANTS_PER_BP * 2 * vcf_individuals / 1e6
     return _request(1000, 2 * genotypes_mb, SCAN_SECONDS_PER_MB * region_bp / 1e6)

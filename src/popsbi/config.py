@@ -150,6 +150,7 @@ class ScanSettings:
     step: int
     min_snps: int
     threshold: float
+    chunk: int
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,7 @@ class Settings:
             )
             # one request for every target's job: the largest one's
             requests["sweep_scan"] = max(
-                (cluster.scan(_scan_length(target), _vcf_individuals(target.vcf)) for target in targets),
+                (cluster.scan(_scan_length(target), _vcf_individuals(target.vcf), target.chunk) for target in targets),
                 key=lambda request: (request.mem_mb, request.cpu_seconds),
             )
         return requests
@@ -765,6 +766,7 @@ def _sweeps(raw, settings):
             step=raw["step"],
             min_snps=raw["min_snps"],
             threshold=raw["threshold"],
+            chunk=raw["scan_chunk"],
         )
     return SweepStage(
         simulations=simulations,

@@ -32,3 +32,7 @@ class ConstraintError(PriorError):
 
 class DataError(PopsbiError):
     """Observed data (VCF, popmap) cannot be used as asked."""
+
+
+class EmptyRegionError(DataError):
+    """A VCF has no variants in a region (a scan reads on past it; a summary cannot)."""

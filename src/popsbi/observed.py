@@ -8,7 +8,7 @@ import allel
 import numpy as np
 import pandas as pd
 
-from popsbi.errors import DataError
+from popsbi.errors import DataError, EmptyRegionError
 from popsbi.genotypes import Genotypes
 from popsbi.seeds import rng as seeded_rng
 
@@ -29,13 +29,8 @@ def read_popmap(path):
     return dict(zip(table["sample"], table["population"]))
 
 
-#: The end of a region read to the end of its contig.
-_CONTIG_END = 2**31 - 1
-
-
 def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=False):
-    """Biallelic SNPs of [start, end) (0-based, as the simulated region) of ``contig``; ``end``
-    None reads to the contig's last record, which then ends the region.
+    """Biallelic SNPs of [start, end) (0-based, as the simulated region) of ``contig``.
 
     ``samples`` maps population -> number of diploid individuals, as in the config;
     ``popmap`` maps VCF sample -> population, or is None to pool every VCF sample into
@@ -47,13 +42,12 @@ def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=F
     phased ('|'); an unphased VCF is refused with a DataError.
     """
     fields = ["samples", "variants/POS", "variants/REF", "variants/ALT", "variants/numalt", "calldata/GT"]
-    callset = _read_vcf(path, f"{contig}:{start + 1}-{end or _CONTIG_END}", fields=fields)
+    callset = _read_vcf(path, f"{contig}:{start + 1}-{end}", fields=fields)
     if callset is None:
-        raise DataError(
-            f"VCF '{path}' has no variants in {contig}:{start + 1}-{end or 'end'} "
+        raise EmptyRegionError(
+            f"VCF '{path}' has no variants in {contig}:{start + 1}-{end} "
             "(is the contig named as in the VCF, e.g. '20' or 'chr20'?)"
         )
-    end = end or int(callset["variants/POS"].max())
     vcf_samples = list(callset["samples"])
     columns = _select_samples(vcf_samples, samples, popmap, seed, path)
     selected = np.concatenate(list(columns.values()))
@@ -88,6 +82,16 @@ def read_vcf_region(path, contig, start, end, samples, popmap, seed, polarised=F
         populations[population] = np.arange(2 * first, 2 * (first + len(individuals)))
         first += len(individuals)
     return Genotypes(haplotypes, (positions[keep] - start).astype(np.int64), populations, end - start, polarised)
+
+
+def last_position(path, contig):
+    """The 0-based end of ``contig``'s last record in a VCF (its positions alone are read)."""
+    callset = _read_vcf(path, str(contig), fields=["variants/POS"])
+    if callset is None:
+        raise EmptyRegionError(
+            f"VCF '{path}' has no variants in contig {contig} (is it named as in the VCF, e.g. '20' or 'chr20'?)"
+        )
+    return int(callset["variants/POS"].max())
 
 
 def _read_vcf(path, region, **options):

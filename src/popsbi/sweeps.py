@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from popsbi import simulate
-from popsbi.errors import DataError, ScenarioError
+from popsbi.errors import ScenarioError
 from popsbi.features import FeatureSettings, summary_statistics
 from popsbi.images import genotype_image
 from popsbi.logs import progress
@@ -223,8 +223,9 @@ def call_rates(predictions, threshold):
 
 def scan_windows(g, windows, step, min_snps, region_start):
     """Windows of ``windows.length`` bp every ``step`` bp over a region read from a VCF: a table
-    (start, end in 0-based genome coordinates, n_snps, window statistics), images and distances.
-    Windows with fewer than ``min_snps`` SNPs are kept in the table with ``skipped`` set."""
+    (start, end in 0-based genome coordinates, n_snps, window statistics), images and distances
+    (empty when no window has ``min_snps`` SNPs). Windows with fewer than ``min_snps`` SNPs are kept
+    in the table with ``skipped`` set."""
     length = windows.length
     rows, images, distances = [], [], []
     starts = range(0, g.sequence_length - length + 1, step)
@@ -238,9 +239,22 @@ def scan_windows(g, windows, step, min_snps, region_start):
             rows.append({**row, "skipped": "", **{k: v for k, v in values.items() if k.startswith("window_")}})
             images.append(image)
             distances.append(spacing)
+    n_snps = windows.image_snps
     if not images:
-        raise DataError(f"no window of the scanned region has at least {min_snps} SNPs")
+        return pd.DataFrame(rows), np.zeros((0, g.haplotypes.shape[1], n_snps), np.uint8), np.zeros((0, n_snps))
     return pd.DataFrame(rows), np.stack(images), np.stack(distances)
+
+
+def chunks(start, end, window, step, chunk):
+    """(first window start, end of the bp read) of each chunk of a scan of [start, end): chunks of
+    about ``chunk`` bp (a whole number of steps) whose windows start every ``step`` bp from
+    ``start``; each chunk reads up to the end of its last window."""
+    per_chunk = max(1, chunk // step) * step
+    out = []
+    for first in range(start, end - window + 1, per_chunk):
+        last = min(first + per_chunk - step, end - window)
+        out.append((first, last - (last - start) % step + window))
+    return out
 
 
 def called_regions(scan, contig, threshold):

@@ -7,7 +7,7 @@ from popsbi.stages import sweeps as sweep_stage
 
 with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     settings, out = snakemake.params.scan, snakemake.output
-    table = sweep_stage.scan(load(snakemake.input.checkpoint), sweep_stage.read_target(settings), settings)
+    table = sweep_stage.scan_target(load(snakemake.input.checkpoint), settings)
     table.to_csv(out.table, sep="\t", index=False)
     calls = sweeps.called_regions(table, settings.contig, settings.threshold)
     calls.to_csv(out.bed, sep="\t", index=False, header=False)
