@@ -14,6 +14,7 @@ from conftest import ROOT
 
 from popsbi import ConfigError, sweeps
 from popsbi.config import load_settings
+from popsbi.genotypes import Genotypes
 from popsbi.nn.training import heldout_predictions
 from popsbi.stages import networks
 from popsbi.stages import sweeps as sweep_stage
@@ -71,6 +72,7 @@ def edited(path, value):
         (["population"], "YRI", "sweeps.population: 'YRI' is not a deme"),
         (["classes"], ["neutral", "linked"], "sweeps.priors: no prior for linked_distance"),
         (["heldout_per_class"], 80, r"sweeps.heldout_per_class \(80\) must be smaller"),
+        (["architectures"], ["mlp"], "sweeps.architecture: cnn scans, but is not trained"),
         (
             ["scan", "planted", "end"],
             40_000,
@@ -146,27 +148,61 @@ def trained_classifier(tmp_path_factory):
         images.append(image)
         distances.append(spacing)
     table = pd.concat(tables, ignore_index=True)
-    paths = {"images": out / "images.npy", "distances": out / "distances.npy", "index": out / "index.parquet"}
+    paths = {
+        "images": out / "images.npy",
+        "distances": out / "distances.npy",
+        "index": out / "index.parquet",
+        "sumstats": out / "sumstats.parquet",
+    }
     np.save(paths["images"], np.concatenate(images))
     np.save(paths["distances"], np.concatenate(distances))
     table[["scenario", "sim_id"]].to_parquet(paths["index"])
+    table.to_parquet(paths["sumstats"])
     heldout = table.groupby("scenario").head(20)[["scenario", "sim_id"]]
-    model, data = networks.train(settings.sweeps.classifier, "cnn", paths, heldout, str(out / "model.ckpt"), threads=2)
-    return settings, model, heldout_predictions(model, data)[0], table
+    models, predictions = {}, {}
+    for net in ("cnn", "mlp"):
+        models[net], data = networks.train(settings.sweeps.classifier, net, paths, heldout, str(out / f"{net}.ckpt"), 2)
+        predictions[net] = heldout_predictions(models[net], data)[0]
+    return settings, models, predictions, table
 
 
-def test_sweep_classifier_beats_chance_on_heldout_windows(trained_classifier):
+def test_sweep_classifiers_beat_chance_on_heldout_windows(trained_classifier):
     _, _, predictions, table = trained_classifier
-    curves, areas = sweeps.roc_table(predictions, table)
+    networks_by_label = {sweeps.NETWORK_LABELS[net]: table for net, table in predictions.items()}
+    curves, areas = sweeps.roc_table(networks_by_label, table)
     auc = areas.set_index("method")["auc"]
     assert auc["CNN P(hard sweep)"] > 0.85
+    assert auc["MLP on diploS/HIC features P(hard sweep)"] > 0.85
     assert auc["-pi (window)"] > 0.85  # a sweep fixed < 100 generations ago removes diversity
-    rates = sweeps.call_rates(predictions, 0.5).set_index("class")["called_share"]
-    assert rates["neutral"] < 0.3 < rates["hard"]
+    assert set(curves["method"]) == set(auc.index) and (areas["windows"] == 40).all()
+    for predicted in predictions.values():
+        rates = sweeps.call_rates(predicted, 0.5).set_index("class")["called_share"]
+        assert rates["neutral"] < 0.3 < rates["hard"]
 
 
-def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, tmp_path, caplog):
-    settings, model, _, _ = trained_classifier
+def test_diploshic_features_are_each_statistic_across_the_subwindows_normalised():
+    pi = np.array([1.0, 2.0, np.nan, 5.0])
+    assert np.allclose(sweeps.normalised_across_subwindows("pi", pi), [0.125, 0.25, np.nan, 0.625], equal_nan=True)
+    assert np.array_equal(sweeps.normalised_across_subwindows("h12", np.zeros(3)), np.zeros(3))
+    d = np.array([-1.0, 0.5, 2.0])
+    assert np.allclose(sweeps.normalised_across_subwindows("tajimas_d", d), d - 0.5)
+
+
+def test_window_features_hold_the_normalised_subwindow_statistics():
+    windows = sweeps.Windows("EUR", 10_000, 5, 16, "none")
+    rng = np.random.default_rng(1)
+    positions = np.sort(rng.choice(np.arange(1, 10_001), 80, replace=False))
+    g = Genotypes((rng.random((80, 12)) < 0.3).astype(np.int8), positions, {"EUR": np.arange(12)}, 10_000, False)
+    values, _, _ = windows.features(g)
+    raw = np.array([values[f"pi_w{k:02d}"] for k in range(5)])
+    assert np.allclose([values[f"pi_norm_w{k:02d}"] for k in range(5)], raw / raw.sum())
+    assert set(windows.network_statistics()) == {name for name in values if "_norm_w" in name}
+
+
+@pytest.mark.parametrize("net", ["cnn", "mlp"])
+def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, tmp_path, caplog, net):
+    settings, models, _, _ = trained_classifier
+    model = models[net]
     sweep = msprime.SweepGenicSelection(
         position=300_000, start_frequency=1 / 4000, end_frequency=1 - 1 / 4000, s=0.05, dt=1e-6
     )
@@ -190,6 +226,13 @@ def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, t
     chunked = sweep_stage.scan_target(model, dataclasses.replace(target, chunk=100_000))
     assert "chunk 6/6: 1:500001-600000" in caplog.text
     pd.testing.assert_frame_equal(chunked, scan, check_exact=False, atol=1e-6)
+    assert scan["hard"].between(0, 1).all()
+    if net == "mlp":
+        # The normalised feature vector keeps the shape of diversity along a window, not its level:
+        # in this region, which the sweep empties of diversity for 200 kb, it ranks less sharply.
+        centre = scan.loc[(scan["start"] < 300_000) & (scan["end"] > 300_000), "hard"].max()
+        assert centre > scan.loc[scan["start"] >= 400_000, "hard"].median(), scan[["start", "hard"]].to_string()
+        return
     # The three highest, ties included: a strong sweep takes the probability of many windows
     # around it to 1 at float32's resolution, and their order among themselves means nothing.
     top = scan[scan["hard"] >= scan["hard"].nlargest(3).min()]
@@ -221,7 +264,6 @@ def test_a_target_reads_its_samples_to_the_end_of_its_contig(root, monkeypatch, 
 
 
 def test_scan_skips_windows_without_enough_snps(root, monkeypatch):
-    from popsbi.genotypes import Genotypes
 
     monkeypatch.chdir(root)
     scan = settings_with(root, SWEEPS).sweeps.targets["planted"]
@@ -241,7 +283,8 @@ def test_scan_skips_windows_without_enough_snps(root, monkeypatch):
 def test_a_target_without_snps_is_refused_and_chunks_without_any_are_skipped(trained_classifier, tmp_path):
     from popsbi.errors import DataError
 
-    settings, model, _, _ = trained_classifier
+    settings, models, _, _ = trained_classifier
+    model = models["cnn"]
     ts = msprime.sim_ancestry(10, population_size=2000, sequence_length=100_000, recombination_rate=1e-8, random_seed=2)
     ts = msprime.sim_mutations(ts, rate=5e-8, model=msprime.BinaryMutationModel(), random_seed=2)
     vcf = tmp_path / "chromosome.vcf"

@@ -180,7 +180,11 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     assert np.allclose(scan[["neutral", "hard", "linked"]].sum(axis=1), 1, atol=1e-5)
     assert (scan["n_snps"] > 100).all() and (scan["window_pi"] > 0).all()
     auc = pd.read_csv(directory / "results" / "sweeps" / "auc.tsv", sep="\t")
-    assert auc["auc"].between(0, 1).all() and "CNN P(hard sweep)" in set(auc["method"])
+    assert auc["auc"].between(0, 1).all()
+    assert {"CNN P(hard sweep)", "MLP on diploS/HIC features P(hard sweep)"} <= set(auc["method"])
+    for net in ("cnn", "mlp"):  # both sweep networks trained, on the same held-out windows
+        held_out = pd.read_csv(directory / "results" / "sweeps" / net / "heldout_predictions.tsv", sep="\t")
+        assert len(held_out) == 9
     assert (scans / "chr20_excerpt" / "scan.png").stat().st_size > 20_000
     assert "scan: 59/59 windows" in (directory / "logs" / "sweep_scan" / "chr20_excerpt.log").read_text()
     # The second target, in its own job and folder: windows from 3.5 Mb up to the last SNP (3,999,849).

@@ -159,7 +159,8 @@ class SweepStage:
 
     simulations: sweeps.SweepSimulations
     classifier: NetworkSettings
-    architecture: str
+    architectures: tuple  # trained and compared
+    architecture: str  # the one that scans
     heldout_per_class: int
     threshold: float
     targets: dict  # name -> ScanSettings
@@ -727,11 +728,17 @@ def _sweeps(raw, settings):
         seed=settings.seed,
         windows=windows,
     )
+    if raw["architecture"] not in raw["architectures"]:
+        raise ConfigError(
+            f"{key}.architecture: {raw['architecture']} scans, but is not trained (not in {key}.architectures: "
+            f"{', '.join(raw['architectures'])})"
+        )
     classifier = NetworkSettings(
         seed=settings.seed,
         classes=tuple(classes),
         population_sizes=(2 * raw["individuals"],),
         hyperparameters=_from_section(Hyperparameters, settings.raw["cnn"]),
+        statistics=windows.network_statistics(),
     )
     targets = {}
     for name, target in raw["scan"].items():
@@ -771,6 +778,7 @@ def _sweeps(raw, settings):
     return SweepStage(
         simulations=simulations,
         classifier=classifier,
+        architectures=tuple(raw["architectures"]),
         architecture=raw["architecture"],
         heldout_per_class=raw["heldout_per_class"],
         threshold=raw["threshold"],

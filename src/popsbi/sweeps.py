@@ -25,6 +25,7 @@ import pandas as pd
 from popsbi import simulate
 from popsbi.errors import ScenarioError
 from popsbi.features import FeatureSettings, summary_statistics
+from popsbi.genotypes import Genotypes
 from popsbi.images import genotype_image
 from popsbi.logs import progress
 from popsbi.priors import batch_rows, draw_prior_table
@@ -40,6 +41,13 @@ PARAMETERS = {
 }
 #: Statistics of every subwindow and of the whole window (scikit-allel, as for the demographic stage).
 WINDOW_STATISTICS = ("pi", "theta_w", "tajimas_d", "haplotype_count", "garud_h", "kelly_zns")
+#: How the evaluation names each sweep network's probability of a hard sweep.
+NETWORK_LABELS = {
+    "cnn": "CNN P(hard sweep)",
+    "exchangeable": "exchangeable CNN P(hard sweep)",
+    "mlp": "MLP on diploS/HIC features P(hard sweep)",
+    "hybrid": "hybrid (image + features) P(hard sweep)",
+}
 #: Statistics reported per scanned window and compared with the CNN on held-out windows.
 CLASSICAL = ("pi", "tajimas_d", "h12", "kelly_zns")
 #: The statistics that compute CLASSICAL (garud_h gives h12).
@@ -69,15 +77,44 @@ class Windows:
 
     def features(self, g):
         """(statistics dict, image, distances) of one window: the classical statistics of the whole
-        window, then every statistic of each subwindow (as diploS/HIC), and the image."""
+        window, then every statistic of each subwindow, the same normalised across the subwindows
+        (``<statistic>_norm_wNN``, the feature vector of diploS/HIC), and the image."""
         whole = self.statistics(g, _CLASSICAL_STATISTICS)
         out = {f"window_{name}": whole[name] for name in CLASSICAL}
         edges = np.linspace(0, g.sequence_length, self.subwindows + 1).round().astype(int)
-        for k, (start, stop) in enumerate(zip(edges[:-1], edges[1:])):
-            part = self.statistics(g.window(start, stop), WINDOW_STATISTICS)
+        parts = [
+            self.statistics(g.window(start, stop), WINDOW_STATISTICS) for start, stop in zip(edges[:-1], edges[1:])
+        ]
+        for k, part in enumerate(parts):
             out.update({f"{name}_w{k:02d}": value for name, value in part.items()})
+        for name in parts[0]:
+            values = normalised_across_subwindows(name, np.array([part[name] for part in parts], dtype=float))
+            out.update({f"{name}_norm_w{k:02d}": value for k, value in enumerate(values)})
         image, distances = genotype_image(g, self.image_snps, self.sort_rows)
         return out, image, distances
+
+    def network_statistics(self):
+        """The names of the normalised subwindow statistics, which networks on statistics read."""
+        rng = np.random.default_rng(0)
+        g = Genotypes(
+            rng.integers(0, 2, size=(40, 8), dtype=np.int8),
+            np.arange(1, 41) * 100,
+            {self.population: np.arange(8)},
+            4_000,
+            False,
+        )
+        return tuple(name for name in self.features(g)[0] if "_norm_w" in name)
+
+
+def normalised_across_subwindows(name, values):
+    """A statistic's values in the subwindows of a window, as diploS/HIC feeds them to its network:
+    divided by their sum over the subwindows (0 where the sum is 0), so that the shape along the
+    window counts and not the window's level; Tajima's D, which can be negative, is centred on its
+    mean over the subwindows instead. A subwindow where the statistic is undefined stays NaN."""
+    if name == "tajimas_d":
+        return values - np.nanmean(values) if np.isfinite(values).any() else values
+    total = np.nansum(values)
+    return values / total if total > 0 else np.where(np.isfinite(values), 0.0, np.nan)
 
 
 @dataclass(frozen=True)
@@ -181,16 +218,20 @@ def constant_size_during_sweeps(graph, population, slowest_s, oldest_fixation):
 # Evaluation --------------------------------------------------------------------------------
 
 
-def roc_table(predictions, sumstats):
-    """ROC curves and AUC of sweep (hard) against neutral on held-out windows: the network's
-    probability of a hard sweep, and single statistics (high H12 or Z_nS, low Tajima's D or pi)."""
+def roc_table(networks, sumstats):
+    """ROC curves and AUC of sweep (hard) against neutral on held-out windows: each network's
+    probability of a hard sweep (``networks``: method name -> its held-out predictions, all of the
+    same windows), and single statistics (high H12 or Z_nS, low Tajima's D or pi)."""
     from sklearn.metrics import roc_auc_score, roc_curve  # scikit-learn is slow to import: only here
 
-    table = predictions.merge(sumstats, left_on=["true", "sim_id"], right_on=["scenario", "sim_id"])
+    keys = ["true", "sim_id"]
+    table = next(iter(networks.values()))[keys].merge(sumstats, left_on=keys, right_on=["scenario", "sim_id"])
+    for method, predictions in networks.items():
+        table = table.merge(predictions[[*keys, "hard"]].rename(columns={"hard": method}), on=keys)
     table = table[table["true"].isin(["neutral", "hard"])]
     is_sweep = (table["true"] == "hard").to_numpy()
     scores = {
-        "CNN P(hard sweep)": table["hard"],
+        **{method: table[method] for method in networks},
         "H12 (window)": table["window_h12"],
         "Z_nS (window)": table["window_kelly_zns"],
         "-Tajima's D (window)": -table["window_tajimas_d"],
@@ -223,9 +264,9 @@ def call_rates(predictions, threshold):
 
 def scan_windows(g, windows, step, min_snps, region_start):
     """Windows of ``windows.length`` bp every ``step`` bp over a region read from a VCF: a table
-    (start, end in 0-based genome coordinates, n_snps, window statistics), images and distances
-    (empty when no window has ``min_snps`` SNPs). Windows with fewer than ``min_snps`` SNPs are kept
-    in the table with ``skipped`` set."""
+    (start, end in 0-based genome coordinates, n_snps, every feature of the window), images and
+    distances (empty when no window has ``min_snps`` SNPs). Windows with fewer than ``min_snps``
+    SNPs are kept in the table with ``skipped`` set."""
     length = windows.length
     rows, images, distances = [], [], []
     starts = range(0, g.sequence_length - length + 1, step)
@@ -236,7 +277,7 @@ def scan_windows(g, windows, step, min_snps, region_start):
             rows.append({**row, "skipped": f"fewer than {min_snps} SNPs"})
         else:
             values, image, spacing = windows.features(part)
-            rows.append({**row, "skipped": "", **{k: v for k, v in values.items() if k.startswith("window_")}})
+            rows.append({**row, "skipped": "", **values})
             images.append(image)
             distances.append(spacing)
     n_snps = windows.image_snps

@@ -95,7 +95,7 @@ def sweep_scan_inputs(wildcards):
     """The sweep classifier, its call rates, and the target's VCF (and popmap)."""
     target = SCAN_TARGETS[wildcards.target]
     return {
-        "checkpoint": "results/sweeps/cnn/model.ckpt",
+        "checkpoint": f"results/sweeps/{SETTINGS.sweeps.architecture}/model.ckpt",
         "calls": "results/sweeps/call_rates.tsv",
         "vcf": target.vcf,
         **({"popmap": target.popmap} if target.popmap else {}),

@@ -7,8 +7,12 @@ SWEEP_DATASET = {
 }
 
 
+SWEEP_NETWORKS = list(SETTINGS.sweeps.architectures)
+
+
 wildcard_constraints:
     sweep_class="|".join(SWEEP_CLASSES),
+    sweep_net="|".join(SWEEP_NETWORKS),
     target="|".join(name.replace(".", r"\.") for name in SCAN_TARGETS),
 
 
@@ -85,18 +89,20 @@ rule sweep_heldout:
 
 
 rule sweep_train:
-    """The sweep classifier (on a GPU when the job has one)."""
+    """One sweep network (on a GPU when the job has one): on the windows' images, or on their
+    diploS/HIC feature vectors (mlp), or both (hybrid)."""
     input:
         **SWEEP_DATASET,
+        sumstats="results/sweeps/datasets/sumstats.parquet",
         heldout="results/sweeps/heldout.tsv",
     output:
-        checkpoint="results/sweeps/cnn/model.ckpt",
-        metrics="results/sweeps/cnn/metrics.csv",
-        heldout="results/sweeps/cnn/heldout_predictions.tsv",
+        checkpoint="results/sweeps/{sweep_net}/model.ckpt",
+        metrics="results/sweeps/{sweep_net}/metrics.csv",
+        heldout="results/sweeps/{sweep_net}/heldout_predictions.tsv",
     log:
-        "logs/sweep_train.log",
+        "logs/sweep_train/{sweep_net}.log",
     benchmark:
-        "benchmarks/sweep_train.tsv"
+        "benchmarks/sweep_train/{sweep_net}.tsv"
     conda:
         "../../envs/cnn.yaml"
     threads: 4
@@ -105,17 +111,17 @@ rule sweep_train:
         gpu=1,
     params:
         classifier=SETTINGS.sweeps.classifier,
-        architecture=SETTINGS.sweeps.architecture,
     script:
         "../scripts/sweep_train.py"
 
 
 rule sweep_evaluate:
-    """Held-out accuracy, confusion, ROC of the network against single statistics, false positives."""
+    """Held-out confusion and ROC of every sweep network against each other and single statistics,
+    and the false positives of the network that scans."""
     input:
         sumstats="results/sweeps/datasets/sumstats.parquet",
-        heldout="results/sweeps/cnn/heldout_predictions.tsv",
-        metrics="results/sweeps/cnn/metrics.csv",
+        heldout=expand("results/sweeps/{sweep_net}/heldout_predictions.tsv", sweep_net=SWEEP_NETWORKS),
+        metrics=f"results/sweeps/{SETTINGS.sweeps.architecture}/metrics.csv",
     output:
         roc="results/sweeps/roc.tsv",
         auc=report("results/sweeps/auc.tsv", caption="../report/sweep_roc.rst", category="Sweeps"),
@@ -134,6 +140,8 @@ rule sweep_evaluate:
     params:
         threshold=SETTINGS.sweeps.threshold,
         classes=SWEEP_CLASSES,
+        networks=SWEEP_NETWORKS,
+        scanner=SETTINGS.sweeps.architecture,
     script:
         "../scripts/sweep_evaluate.py"
 

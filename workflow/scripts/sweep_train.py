@@ -8,7 +8,7 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     inputs, out = snakemake.input, snakemake.output
     model, data = train(
         snakemake.params.classifier,
-        snakemake.params.architecture,
+        snakemake.wildcards.sweep_net,
         inputs,
         pd.read_csv(inputs.heldout, sep="\t"),
         out.checkpoint,

@@ -293,7 +293,7 @@ def _in_batches(step, module, images, distances, statistics, batch_size):
         batch = (
             torch.from_numpy(np.asarray(images[start : start + batch_size])).to(module.device),
             torch.from_numpy(np.asarray(distances[start : start + batch_size])).to(module.device),
-            torch.as_tensor(np.asarray(statistics[start : start + batch_size], dtype=np.float32)).to(module.device),
+            torch.as_tensor(np.array(statistics[start : start + batch_size], dtype=np.float32)).to(module.device),
         )
         values = [value.float().cpu().numpy() for value in step(batch, 0)]
         outputs = [[] for _ in values] if outputs is None else outputs

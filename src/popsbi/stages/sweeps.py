@@ -93,9 +93,11 @@ def scan(model, genotypes, settings, start, end):
         table[cls] = np.nan
     scanned = np.flatnonzero(table["skipped"] == "")
     if len(images):
-        probabilities = training.prediction_tables(model, images, distances)[0][classes]
+        names = model.hparams.statistics["names"] if model.hparams.statistics else []
+        statistics = table.loc[scanned, names].to_numpy(dtype=np.float32)
+        probabilities = training.prediction_tables(model, images, distances, statistics)[0][classes]
         for cls in classes:
             table.loc[scanned, cls] = probabilities[cls].to_numpy()
     table.insert(0, "contig", settings.contig)
     statistics = [c for c in table.columns if c.startswith("window_")]
-    return table[[c for c in table.columns if c not in statistics] + statistics]
+    return table[["contig", "start", "end", "n_snps", "skipped", *classes, *statistics]]
