@@ -61,8 +61,8 @@ def compare_methods(methods, scenarios):
     """Accuracy (with its binomial standard error), log loss and Brier score per scenario and
     overall of each method (name -> its predictions: true, sim_id, predicted, and one probability
     column per scenario), on the held-out simulations that every method classified."""
-    keys = [set(zip(table["true"], table["sim_id"])) for table in methods.values()]
-    shared = shared_simulations(methods)
+    keys = [_simulations(table) for table in methods.values()]
+    shared = set.intersection(*keys)
     if len(shared) < max(len(k) for k in keys):
         log.warning(
             "compared on the %d held-out simulations every method classified (ABC leaves out those "
@@ -71,7 +71,7 @@ def compare_methods(methods, scenarios):
         )
     rows = []
     for method, table in methods.items():
-        table = table[[key in shared for key in zip(table["true"], table["sim_id"])]]
+        table = _on_simulations(table, shared)
         true = table["true"].to_numpy()
         scores = probability_scores(true, table[list(scenarios)].to_numpy(dtype=float), scenarios)
         scores["correct"] = true == table["predicted"].to_numpy()
@@ -83,7 +83,17 @@ def compare_methods(methods, scenarios):
 
 def shared_simulations(methods):
     """The held-out simulations, as (scenario, sim_id), that every method classified."""
-    return set.intersection(*(set(zip(table["true"], table["sim_id"])) for table in methods.values()))
+    return set.intersection(*(_simulations(table) for table in methods.values()))
+
+
+def _simulations(table):
+    """The held-out simulations, as (scenario, sim_id), of a prediction table."""
+    return set(zip(table["true"], table["sim_id"]))
+
+
+def _on_simulations(table, simulations):
+    """The rows of a prediction table that predict one of ``simulations``."""
+    return table[[key in simulations for key in zip(table["true"], table["sim_id"])]]
 
 
 def probability_scores(true, probabilities, scenarios):
@@ -130,7 +140,7 @@ def seed_spread(predictions, scenarios, simulations):
     ``simulations`` (a set of (scenario, sim_id): those that every method classified)."""
     rows = []
     for method, tables in predictions.items():
-        tables = [table[[key in simulations for key in zip(table["true"], table["sim_id"])]] for table in tables]
+        tables = [_on_simulations(table, simulations) for table in tables]
         per_seed = compare_methods(dict(enumerate(tables)), scenarios)
         overall = per_seed[per_seed["scenario"] == "overall"]
         joined = compare_methods({method: ensemble(tables, scenarios)}, scenarios)
