@@ -262,7 +262,7 @@ class Settings:
             )
             # one request for every target's job: the largest one's
             requests["sweep_scan"] = max(
-                (cluster.scan(_scan_length(target), _vcf_individuals(target.vcf), target.chunk) for target in targets),
+                (_scan_request(target) for target in targets),
                 key=lambda request: (request.mem_mb, request.cpu_seconds),
             )
         return requests
@@ -786,16 +786,15 @@ def _sweeps(raw, settings):
     )
 
 
-def _vcf_individuals(vcf):
-    return len(vcf_header(vcf)[0]) if Path(vcf).is_file() else ASSUMED_VCF_INDIVIDUALS
-
-
-def _scan_length(target):
-    """The bp a scan target spans: to the contig's length in the VCF header where it has no end."""
-    if target.end is not None:
-        return target.end - target.start
-    length = vcf_header(target.vcf)[1].get(target.contig) if Path(target.vcf).is_file() else None
-    return (length or ASSUMED_CONTIG_LENGTH) - target.start
+def _scan_request(target):
+    """The request of a scan target's job, from one read of its VCF's header: the target's length (to
+    the contig's length in the header where it has no end) and the VCF's individuals."""
+    individuals, length = ASSUMED_VCF_INDIVIDUALS, None
+    if Path(target.vcf).is_file():
+        samples, contigs = vcf_header(target.vcf)
+        individuals, length = len(samples), contigs.get(target.contig)
+    end = target.end if target.end is not None else (length or ASSUMED_CONTIG_LENGTH)
+    return cluster.scan(end - target.start, individuals, target.chunk)
 
 
 def _target_popmap(target, label, key):

@@ -68,7 +68,7 @@ def demo(rounds):
     features, (table, _, _) = best_time(
         lambda: sweeps.scan_windows(genotypes, target.windows, target.step, target.min_snps, target.start), rounds
     )
-    whole, _ = best_time(lambda: scan(model, genotypes, target, target.start, target.end), rounds)
+    whole, _ = best_time(lambda: scan(model, genotypes, target, target.start), rounds)
     print(
         f"VCF: {records} records of {region} read and filtered in {seconds:.2f} s: {records / seconds:,.0f} variants/s"
     )

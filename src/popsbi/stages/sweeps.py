@@ -9,6 +9,7 @@ import pandas as pd
 
 from popsbi import sweeps
 from popsbi.errors import DataError, EmptyRegionError
+from popsbi.genotypes import Genotypes
 from popsbi.nn import training
 from popsbi.observed import last_position, read_popmap, read_vcf_region
 
@@ -57,9 +58,16 @@ def scan_target(model, target):
         log.info("chunk %d/%d: %s:%d-%d", k + 1, len(parts), target.contig, first + 1, read_end)
         try:
             genotypes = read_target(target, first, read_end)
-        except EmptyRegionError:
-            genotypes = None
-        tables.append(scan(model, genotypes, target, first, read_end))
+        except EmptyRegionError:  # no SNP in the chunk: its windows are skipped as any window without enough
+            haplotypes = 2 * target.individuals
+            genotypes = Genotypes(
+                np.zeros((0, haplotypes), dtype=np.int8),
+                np.zeros(0, dtype=np.int64),
+                {target.windows.population: np.arange(haplotypes)},
+                read_end - first,
+                polarised=False,
+            )
+        tables.append(scan(model, genotypes, target, first))
     table = pd.concat(tables, ignore_index=True)
     if (table["skipped"] != "").all():
         raise DataError(
@@ -69,26 +77,12 @@ def scan_target(model, target):
     return table
 
 
-def scan(model, genotypes, settings, start, end):
-    """The scan table of [start, end) of a target (ScanSettings ``settings``; ``genotypes`` read
-    from it, or None where the VCF has no variant there): contig, start, end, n_snps, skipped, the
-    probability of each class and the window statistics, for every window."""
+def scan(model, genotypes, settings, start):
+    """The scan table of the part of a target (ScanSettings ``settings``) that starts at ``start``
+    and whose genotypes are ``genotypes``: contig, start, end, n_snps, skipped, the probability of
+    each class and the window statistics, for every window."""
     classes = list(model.hparams.scenarios)
-    if genotypes is None:
-        starts = range(start, end - settings.windows.length + 1, settings.step)
-        table = pd.DataFrame(
-            {
-                "start": list(starts),
-                "end": [s + settings.windows.length for s in starts],
-                "n_snps": 0,
-                "skipped": f"fewer than {settings.min_snps} SNPs",
-            }
-        )
-        images = np.zeros((0,))
-    else:
-        table, images, distances = sweeps.scan_windows(
-            genotypes, settings.windows, settings.step, settings.min_snps, start
-        )
+    table, images, distances = sweeps.scan_windows(genotypes, settings.windows, settings.step, settings.min_snps, start)
     for cls in classes:
         table[cls] = np.nan
     scanned = np.flatnonzero(table["skipped"] == "")
