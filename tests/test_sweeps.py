@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from popsbi import ConfigError, sweeps
+from popsbi import ConfigError, simulate, sweeps
 from popsbi.config import load_settings
 from popsbi.genotypes import Genotypes
 from popsbi.nn.training import heldout_predictions
@@ -62,15 +62,15 @@ def edited(path, value):
 @pytest.mark.parametrize(
     "path, value, message",
     [
-        (["classes"], ["neutral", "soft"], r"sweeps.classes: soft sweeps .*msprime issue 1762"),
-        (["start_frequency"], 0.1, r"sweeps.start_frequency: only hard sweeps .*msprime issue 1762"),
+        (["classes"], ["neutral", "soft"], r"sweeps.classes: soft: sweeps from standing variation .*issue 1762"),
+        (["classes"], ["neutral", "partial"], "sweeps.priors: no prior for end_frequency"),
         (
             ["model"],
             "config/scenarios/bottleneck.yaml",
             "sweeps.parameters: give a value for N_anc, N_bot, T_end, T_start",
         ),
         (["population"], "YRI", "sweeps.population: 'YRI' is not a deme"),
-        (["classes"], ["neutral", "linked"], "sweeps.priors: no prior for linked_distance"),
+        (["classes"], ["neutral", "hard_linked"], "sweeps.priors: no prior for linked_distance"),
         (["heldout_per_class"], 80, r"sweeps.heldout_per_class \(80\) must be smaller"),
         (["architectures"], ["mlp"], "sweeps.architecture: cnn scans, but is not trained"),
         (
@@ -117,6 +117,22 @@ def test_hard_sweeps_remove_diversity_at_the_window_centre(root, monkeypatch):
     assert tables["hard"]["s"].between(0.02, 0.1).all()
 
 
+@pytest.mark.parametrize("end_frequency", [0.7, 0.9])
+def test_a_partial_sweep_keeps_the_diversity_of_pairs_outside_the_selected_class(end_frequency):
+    # At the selected site of a strong, recent sweep, two lineages that both carry the selected
+    # allele (probability f^2) coalesce during the sweep; any other pair keeps the neutral
+    # expected time: mean pairwise diversity is about (1 - f^2) of 4N per unit of mutation.
+    n = 2000
+    model = simulate.partial_sweep(500, n, 0.1, end_frequency)
+    diversity = [
+        msprime.sim_ancestry(10, population_size=n, sequence_length=1000, model=model, random_seed=seed).diversity(
+            mode="branch"
+        )
+        for seed in range(1, 201)
+    ]
+    assert np.mean(diversity) / (4 * n) == pytest.approx(1 - end_frequency**2, abs=0.08)
+
+
 def test_missing_data_injection_drops_sites_as_the_scan_does(root, monkeypatch):
     monkeypatch.chdir(root)
     complete = settings_with(root, SWEEPS).sweeps.simulations
@@ -129,7 +145,7 @@ def test_missing_data_injection_drops_sites_as_the_scan_does(root, monkeypatch):
 
 
 def test_overlapping_called_windows_merge_into_one_region():
-    scan = pd.DataFrame({"start": [0, 50, 100, 300], "end": [100, 150, 200, 400], "hard": [0.95, 0.5, 0.97, 0.99]})
+    scan = pd.DataFrame({"start": [0, 50, 100, 300], "end": [100, 150, 200, 400], "sweep": [0.95, 0.5, 0.97, 0.99]})
     bed = sweeps.called_regions(scan, "2", 0.9)
     assert bed.values.tolist() == [["2", 0, 200, "sweep", 970], ["2", 300, 400, "sweep", 990]]
 
@@ -171,8 +187,8 @@ def test_sweep_classifiers_beat_chance_on_heldout_windows(trained_classifier):
     networks_by_label = {sweeps.NETWORK_LABELS[net]: table for net, table in predictions.items()}
     curves, areas = sweeps.roc_table(networks_by_label, table)
     auc = areas.set_index("method")["auc"]
-    assert auc["CNN P(hard sweep)"] > 0.85
-    assert auc["MLP on diploS/HIC features P(hard sweep)"] > 0.85
+    assert auc["CNN P(sweep)"] > 0.85
+    assert auc["MLP on diploS/HIC features P(sweep)"] > 0.85
     assert auc["-pi (window)"] > 0.85  # a sweep fixed < 100 generations ago removes diversity
     assert set(curves["method"]) == set(auc.index) and (areas["windows"] == 40).all()
     for predicted in predictions.values():
@@ -226,7 +242,7 @@ def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, t
     chunked = sweep_stage.scan_target(model, dataclasses.replace(target, chunk=100_000))
     assert "chunk 6/6: 1:500001-600000" in caplog.text
     pd.testing.assert_frame_equal(chunked, scan, check_exact=False, atol=1e-6)
-    assert scan["hard"].between(0, 1).all()
+    assert scan["hard"].between(0, 1).all() and np.allclose(scan["sweep"], scan["hard"])
     if net == "mlp":
         # The normalised feature vector keeps the shape of diversity along a window, not its level:
         # in this region, which the sweep empties of diversity for 200 kb, it ranks less sharply.

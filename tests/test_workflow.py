@@ -177,14 +177,16 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     scan = pd.read_csv(scans / "chr20_excerpt" / "scan.tsv", sep="\t", dtype={"contig": str})
     assert len(scan) == 59 and (scan["contig"] == "20").all()
     assert scan["start"].iloc[0] == 1_000_000 and scan["end"].iloc[-1] == 4_000_000
-    assert np.allclose(scan[["neutral", "hard", "linked"]].sum(axis=1), 1, atol=1e-5)
+    classes = ["neutral", "hard", "hard_linked", "partial", "partial_linked"]
+    assert np.allclose(scan[classes].sum(axis=1), 1, atol=1e-5)
+    assert np.allclose(scan["sweep"], scan["hard"] + scan["partial"])
     assert (scan["n_snps"] > 100).all() and (scan["window_pi"] > 0).all()
     auc = pd.read_csv(directory / "results" / "sweeps" / "auc.tsv", sep="\t")
     assert auc["auc"].between(0, 1).all()
-    assert {"CNN P(hard sweep)", "MLP on diploS/HIC features P(hard sweep)"} <= set(auc["method"])
+    assert {"CNN P(sweep)", "MLP on diploS/HIC features P(sweep)"} <= set(auc["method"])
     for net in ("cnn", "mlp"):  # both sweep networks trained, on the same held-out windows
         held_out = pd.read_csv(directory / "results" / "sweeps" / net / "heldout_predictions.tsv", sep="\t")
-        assert len(held_out) == 9
+        assert len(held_out) == 5 * 3  # five classes, three windows of each held out
     assert (scans / "chr20_excerpt" / "scan.png").stat().st_size > 20_000
     assert "scan: 59/59 windows" in (directory / "logs" / "sweep_scan" / "chr20_excerpt.log").read_text()
     # The second target, in its own job and folder: windows from 3.5 Mb up to the last SNP (3,999,849).

@@ -665,16 +665,11 @@ def _sweeps(raw, settings):
     """The sweep stage; ConfigError names the key at fault."""
     key = "sweeps"
     classes = raw["classes"]
-    if "soft" in classes:
+    soft = [cls for cls in classes if cls.startswith("soft")]
+    if soft:
         raise ConfigError(
-            f"{key}.classes: soft sweeps (from standing variation) are not modelled correctly by "
-            "msprime's SweepGenicSelection (msprime issue 1762); use neutral, hard and linked"
-        )
-    if raw["start_frequency"] is not None:
-        raise ConfigError(
-            f"{key}.start_frequency: only hard sweeps (from 1/2N) are supported; a higher start "
-            "frequency is a sweep from standing variation, which msprime does not model correctly "
-            "(msprime issue 1762)"
+            f"{key}.classes: {', '.join(soft)}: sweeps from standing variation are not modelled correctly by "
+            f"msprime's SweepGenicSelection (msprime issue 1762); use {', '.join(sweeps.CLASSES)}"
         )
     model = _model("sweeps", raw["model"], f"{key}.model")
     missing = sorted(model.parameters - set(raw["parameters"]))
@@ -692,21 +687,22 @@ def _sweeps(raw, settings):
     # Sorted: their order means nothing (each class draws its parameters in a fixed order), so that
     # rewriting the config in another order reruns no sweep simulation.
     priors = {name: _prior(spec, f"{key}.priors.{name}") for name, spec in sorted(raw["priors"].items())}
-    needed = sorted({name for cls in classes for name in sweeps.PARAMETERS[cls]} - set(priors))
+    needed = sorted(sweeps.drawn_parameters(classes) - set(priors))
     if needed:
         raise ConfigError(f"{key}.priors: no prior for {', '.join(needed)} (needed by classes {', '.join(classes)})")
     window = raw["window"]
-    if "linked" in classes and priors["linked_distance"].support[0] < window / 2:
+    if any(cls.endswith("_linked") for cls in classes) and priors["linked_distance"].support[0] < window / 2:
         raise ConfigError(
             f"{key}.priors.linked_distance: the low bound ({priors['linked_distance'].support[0]:g}) "
             f"must be at least half the window ({window / 2:g}), so linked sweeps are outside it"
         )
     size = graph[population].epochs[-1].end_size
-    if {"hard", "linked"} & set(classes):
+    if set(classes) - {"neutral"}:
+        # The oldest sweep: the slowest one fixed the longest ago (a partial sweep is still running).
+        hard = "time_since_fixation" in sweeps.drawn_parameters(classes)
+        fixed = priors["time_since_fixation"].support[1] if hard else 0
         with _key(f"{key}.model"):
-            size = sweeps.constant_size_during_sweeps(
-                graph, population, priors["s"].support[0], priors["time_since_fixation"].support[1]
-            )
+            size = sweeps.constant_size_during_sweeps(graph, population, priors["s"].support[0], fixed)
     if raw["heldout_per_class"] >= raw["simulations_per_class"]:
         raise ConfigError(
             f"{key}.heldout_per_class ({raw['heldout_per_class']}) must be smaller than "

@@ -294,23 +294,30 @@ def plot_roc(curves, areas, path):
         )
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
     ax.set_xlabel("false-positive rate (neutral windows)")
-    ax.set_ylabel("true-positive rate (hard sweeps)")
+    ax.set_ylabel("true-positive rate (windows with a sweep inside)")
     ax.legend(fontsize=8, loc="lower right")
     _save(fig, path)
 
 
-def plot_scan(scan, calls, threshold, neutral_call_rate, contig, path):
-    """Probability of a hard sweep and classical statistics along the chromosome, called regions shaded."""
+def plot_scan(scan, calls, threshold, neutral_call_rate, classes, contig, path):
+    """Probability of a sweep in each window, each class's probability stacked, and classical
+    statistics along the chromosome, called regions shaded."""
     middle = (scan["start"] + scan["end"]) / 2 / 1e6
     panels = [
-        ("hard", "P(hard sweep)"),
+        ("sweep", "P(sweep)"),
+        (None, "class probabilities"),
         ("window_pi", "π per bp"),
         ("window_tajimas_d", "Tajima's D"),
         ("window_h12", "H12"),
     ]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 7), sharex=True, layout="constrained")
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 8.5), sharex=True, layout="constrained")
     for ax, (column, label) in zip(axes, panels):
-        ax.plot(middle, scan[column], marker="o", markersize=3, linewidth=1)
+        if column is None:
+            ax.stackplot(middle, [scan[cls].fillna(0) for cls in classes], labels=classes, alpha=0.8)
+            ax.set_ylim(0, 1)
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
+        else:
+            ax.plot(middle, scan[column], marker="o", markersize=3, linewidth=1)
         ax.set_ylabel(label)
         for _, region in calls.iterrows():
             ax.axvspan(region["start"] / 1e6, region["end"] / 1e6, color="tab:red", alpha=0.15)

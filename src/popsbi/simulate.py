@@ -50,6 +50,15 @@ def hard_sweep(position, population_size, s, time_since_fixation):
     return [msprime.StandardCoalescent(duration=time_since_fixation), sweep, msprime.StandardCoalescent()]
 
 
+def partial_sweep(position, population_size, s, end_frequency):
+    """msprime's ancestry model of a sweep at ``position`` from frequency 1/2N that has reached
+    ``end_frequency`` at the time of sampling, in a deme of constant ``population_size``."""
+    sweep = msprime.SweepGenicSelection(
+        position=position, start_frequency=1 / (2 * population_size), end_frequency=end_frequency, s=s, dt=1e-6
+    )
+    return [sweep, msprime.StandardCoalescent()]
+
+
 def genotypes_from_tree_sequence(ts, populations, polarised):
     """Haplotypes of ``ts`` with populations in the order of ``populations`` (deme names).
 

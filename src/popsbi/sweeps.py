@@ -2,16 +2,18 @@
 
 Classes of simulated windows:
 - ``neutral``: the demographic model alone;
-- ``hard``: a hard sweep at the window centre (``msprime.SweepGenicSelection`` from
-  frequency 1/2N to 1 - 1/2N, then the standard coalescent), fixed
-  ``time_since_fixation`` generations ago;
-- ``linked``: the same sweep at ``linked_distance`` bp from the window centre, outside the
-  window (the window is cut from a longer simulated sequence).
+- ``hard``: a complete hard sweep at the window centre (``msprime.SweepGenicSelection`` from
+  frequency 1/2N to 1 - 1/2N, then the standard coalescent), fixed ``time_since_fixation``
+  generations ago;
+- ``partial``: an incomplete sweep at the window centre, from 1/2N to ``end_frequency`` (e.g.
+  0.5-0.95) at the time of sampling: the selected allele is still rising;
+- ``hard_linked``, ``partial_linked``: the same sweeps at ``linked_distance`` bp from the window
+  centre, outside the window (the window is cut from a longer simulated sequence).
 
 ``s`` is msprime's selection coefficient, half of discoal's (msprime issue 1718): a
 discoal alpha = 2Ns corresponds to msprime s = alpha / N. Sweeps from standing variation
-(start frequency above 1/2N) are not simulated: msprime does not model them correctly
-(msprime issue 1762). msprime also assumes a constant population size during a sweep:
+(soft sweeps, start frequency above 1/2N) are not simulated: msprime does not model them
+correctly (msprime issue 1762). msprime also assumes a constant population size during a sweep:
 :func:`constant_size_during_sweeps` checks it.
 """
 
@@ -33,20 +35,25 @@ from popsbi.scenarios import ScenarioModel
 from popsbi.seeds import ancestry_and_mutation_seeds
 from popsbi.seeds import rng as seeded_rng
 
-CLASSES = ("neutral", "hard", "linked")
+#: The classes of simulated windows and the parameters each draws from sweeps.priors.
 PARAMETERS = {
     "neutral": (),
     "hard": ("s", "time_since_fixation"),
-    "linked": ("s", "time_since_fixation", "linked_distance"),
+    "hard_linked": ("s", "time_since_fixation", "linked_distance"),
+    "partial": ("s", "end_frequency"),
+    "partial_linked": ("s", "end_frequency", "linked_distance"),
 }
+CLASSES = tuple(PARAMETERS)
+#: The classes with a sweep inside the window: a window's probability of a sweep is their sum.
+SWEPT = ("hard", "partial")
 #: Statistics of every subwindow and of the whole window (scikit-allel, as for the demographic stage).
 WINDOW_STATISTICS = ("pi", "theta_w", "tajimas_d", "haplotype_count", "garud_h", "kelly_zns")
 #: How the evaluation names each sweep network's probability of a hard sweep.
 NETWORK_LABELS = {
-    "cnn": "CNN P(hard sweep)",
-    "exchangeable": "exchangeable CNN P(hard sweep)",
-    "mlp": "MLP on diploS/HIC features P(hard sweep)",
-    "hybrid": "hybrid (image + features) P(hard sweep)",
+    "cnn": "CNN P(sweep)",
+    "exchangeable": "exchangeable CNN P(sweep)",
+    "mlp": "MLP on diploS/HIC features P(sweep)",
+    "hybrid": "hybrid (image + features) P(sweep)",
 }
 #: Statistics reported per scanned window and compared with the CNN on held-out windows.
 CLASSICAL = ("pi", "tajimas_d", "h12", "kelly_zns")
@@ -106,6 +113,17 @@ class Windows:
         return tuple(name for name in self.features(g)[0] if "_norm_w" in name)
 
 
+def drawn_parameters(classes):
+    """The parameters that windows of ``classes`` draw from the priors."""
+    return {name for cls in classes for name in PARAMETERS[cls]}
+
+
+def sweep_probability(probabilities):
+    """A window's probability of a sweep inside it: the sum of the swept classes' probabilities
+    (``probabilities``: a table with a column per class)."""
+    return probabilities[[cls for cls in SWEPT if cls in probabilities]].sum(axis=1)
+
+
 def normalised_across_subwindows(name, values):
     """A statistic's values in the subwindows of a window, as diploS/HIC feeds them to its network:
     divided by their sum over the subwindows (0 where the sum is 0), so that the shape along the
@@ -159,12 +177,15 @@ class SweepSimulations:
         offset, simulated, model = 0, length, None
         if cls != "neutral":
             position = length // 2
-            if cls == "linked":
+            if cls.endswith("_linked"):
                 offset = int(math.ceil(self.priors["linked_distance"].support[1]))
                 simulated = length + 2 * offset
                 side = 1 if np.random.default_rng(ancestry_seed).random() < 0.5 else -1
                 position = offset + length // 2 + side * int(row["linked_distance"])
-            model = simulate.hard_sweep(position, self.population_size, row["s"], row["time_since_fixation"])
+            if cls.startswith("hard"):
+                model = simulate.hard_sweep(position, self.population_size, row["s"], row["time_since_fixation"])
+            else:
+                model = simulate.partial_sweep(position, self.population_size, row["s"], row["end_frequency"])
         ts = simulate.simulate(
             self.demography,
             {self.windows.population: self.individuals},
@@ -219,17 +240,19 @@ def constant_size_during_sweeps(graph, population, slowest_s, oldest_fixation):
 
 
 def roc_table(networks, sumstats):
-    """ROC curves and AUC of sweep (hard) against neutral on held-out windows: each network's
-    probability of a hard sweep (``networks``: method name -> its held-out predictions, all of the
-    same windows), and single statistics (high H12 or Z_nS, low Tajima's D or pi)."""
+    """ROC curves and AUC of windows with a sweep inside (every swept class) against neutral ones,
+    held out: each network's probability of a sweep (``networks``: method name -> its held-out
+    predictions, all of the same windows), and single statistics (high H12 or Z_nS, low Tajima's D
+    or pi). The AUC table also has each swept class against neutral (``auc_<class>``)."""
     from sklearn.metrics import roc_auc_score, roc_curve  # scikit-learn is slow to import: only here
 
     keys = ["true", "sim_id"]
     table = next(iter(networks.values()))[keys].merge(sumstats, left_on=keys, right_on=["scenario", "sim_id"])
     for method, predictions in networks.items():
-        table = table.merge(predictions[[*keys, "hard"]].rename(columns={"hard": method}), on=keys)
-    table = table[table["true"].isin(["neutral", "hard"])]
-    is_sweep = (table["true"] == "hard").to_numpy()
+        table = table.merge(predictions[keys].assign(**{method: sweep_probability(predictions)}), on=keys)
+    swept = [cls for cls in SWEPT if (table["true"] == cls).any()]
+    table = table[table["true"].isin(["neutral", *swept])]
+    is_sweep = table["true"].isin(swept).to_numpy()
     scores = {
         **{method: table[method] for method in networks},
         "H12 (window)": table["window_h12"],
@@ -243,16 +266,18 @@ def roc_table(networks, sumstats):
         usable = np.isfinite(score)
         fpr, tpr, _ = roc_curve(is_sweep[usable], score[usable])
         curves.append(pd.DataFrame({"method": method, "false_positive_rate": fpr, "true_positive_rate": tpr}))
-        areas.append(
-            {"method": method, "auc": roc_auc_score(is_sweep[usable], score[usable]), "windows": int(usable.sum())}
-        )
+        area = {"method": method, "auc": roc_auc_score(is_sweep[usable], score[usable]), "windows": int(usable.sum())}
+        for cls in swept if len(swept) > 1 else []:
+            pair = usable & table["true"].isin(["neutral", cls]).to_numpy()
+            area[f"auc_{cls}"] = roc_auc_score(is_sweep[pair], score[pair])
+        areas.append(area)
     return pd.concat(curves, ignore_index=True), pd.DataFrame(areas)
 
 
 def call_rates(predictions, threshold):
-    """Share of held-out windows of each class called as sweeps (P(hard) >= threshold): the
-    false-positive rate on neutral (and linked) windows, the power on hard sweeps."""
-    called = predictions["hard"] >= threshold
+    """Share of held-out windows of each class called as sweeps (P(sweep) >= threshold): the
+    false-positive rate on neutral (and linked) windows, the power on swept ones."""
+    called = sweep_probability(predictions) >= threshold
     rates = called.groupby(predictions["true"]).agg(["mean", "size"]).reset_index()
     rates.columns = ["class", "called_share", "windows"]
     rates.insert(1, "threshold", threshold)
@@ -299,15 +324,16 @@ def chunks(start, end, window, step, chunk):
 
 
 def called_regions(scan, contig, threshold):
-    """BED rows (contig, start, end, name, score) of overlapping windows called as sweeps, merged."""
-    called = scan[scan["hard"] >= threshold].sort_values("start")
+    """BED rows (contig, start, end, name, score) of overlapping windows called as sweeps (their
+    ``sweep`` probability at least ``threshold``), merged."""
+    called = scan[scan["sweep"] >= threshold].sort_values("start")
     regions = []
     for _, row in called.iterrows():
         if regions and row["start"] <= regions[-1]["end"]:
             regions[-1]["end"] = max(regions[-1]["end"], row["end"])
-            regions[-1]["max_probability"] = max(regions[-1]["max_probability"], row["hard"])
+            regions[-1]["max_probability"] = max(regions[-1]["max_probability"], row["sweep"])
         else:
-            regions.append({"start": int(row["start"]), "end": int(row["end"]), "max_probability": row["hard"]})
+            regions.append({"start": int(row["start"]), "end": int(row["end"]), "max_probability": row["sweep"]})
     bed = pd.DataFrame(regions, columns=["start", "end", "max_probability"])
     bed.insert(0, "contig", contig)
     bed.insert(3, "name", "sweep")

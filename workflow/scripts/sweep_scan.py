@@ -12,4 +12,5 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     calls = sweeps.called_regions(table, settings.contig, settings.threshold)
     calls.to_csv(out.bed, sep="\t", index=False, header=False)
     rates = pd.read_csv(snakemake.input.calls, sep="\t").set_index("class")["called_share"]
-    plots.plot_scan(table, calls, settings.threshold, rates.get("neutral"), settings.contig, out.plot)
+    classes = [cls for cls in table.columns if cls in sweeps.CLASSES]
+    plots.plot_scan(table, calls, settings.threshold, rates.get("neutral"), classes, settings.contig, out.plot)

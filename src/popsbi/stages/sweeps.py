@@ -79,8 +79,8 @@ def scan_target(model, target):
 
 def scan(model, genotypes, settings, start):
     """The scan table of the part of a target (ScanSettings ``settings``) that starts at ``start``
-    and whose genotypes are ``genotypes``: contig, start, end, n_snps, skipped, the probability of
-    each class and the window statistics, for every window."""
+    and whose genotypes are ``genotypes``: contig, start, end, n_snps, skipped, the probability of a
+    sweep inside the window, of each class, and the window statistics, for every window."""
     classes = list(model.hparams.scenarios)
     table, images, distances = sweeps.scan_windows(genotypes, settings.windows, settings.step, settings.min_snps, start)
     for cls in classes:
@@ -92,6 +92,7 @@ def scan(model, genotypes, settings, start):
         probabilities = training.prediction_tables(model, images, distances, statistics)[0][classes]
         for cls in classes:
             table.loc[scanned, cls] = probabilities[cls].to_numpy()
+    table["sweep"] = sweeps.sweep_probability(table).where(table["skipped"] == "")
     table.insert(0, "contig", settings.contig)
     statistics = [c for c in table.columns if c.startswith("window_")]
-    return table[["contig", "start", "end", "n_snps", "skipped", *classes, *statistics]]
+    return table[["contig", "start", "end", "n_snps", "skipped", "sweep", *classes, *statistics]]
