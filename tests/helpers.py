@@ -27,7 +27,13 @@ TINY_CNN = {
     "seeds": 2,
     "search": {"architectures": ["mlp"], "trials": 2, "max_epochs": 2, "space": {"batch_size": [4]}},
 }
-TINY_SWEEPS = {"simulations_per_class": 12, "batch_size": 6, "heldout_per_class": 3}
+TINY_SWEEPS = {
+    "simulations_per_class": 12,
+    "batch_size": 6,
+    "heldout_per_class": 3,
+    "robustness_windows": 4,
+    "planted": {"chromosomes": 2, "length": 400_000},
+}
 OUTPUTS = ["sumstats.parquet", "images.npy", "distances.npy", "image_index.parquet"]
 
 

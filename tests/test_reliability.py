@@ -244,12 +244,12 @@ def _set(*path_and_value):
             r"sweeps.scan.chr20_excerpt.popmap: 1 popmap sample\(s\) are not in VCF .*: NA99999",
         ),
         (
-            _set("sweeps", "parameters", {"N": -5}),
-            "sweeps.model: scenario 'sweeps' .* not a valid Demes model with N=-5",
+            _set("sweeps", "demography", {"scenario": "constant", "parameters": {"N": -5}}),
+            "sweeps.demography.parameters: scenario 'constant' .* not a valid Demes model with N=-5",
         ),
         (
-            _set("sweeps", "model", "config/scenarios/absent.yaml"),
-            "sweeps.model: no such file 'config/scenarios/absent",
+            _set("sweeps", "demography", {"scenario": "constant_size"}),
+            "sweeps.demography.scenario: 'constant_size' is not a scenario",
         ),
     ],
 )

@@ -14,14 +14,14 @@ from conftest import ROOT
 
 from popsbi import ConfigError, simulate, sweeps
 from popsbi.config import load_settings
+from popsbi.errors import ScenarioError
 from popsbi.genotypes import Genotypes
 from popsbi.nn.training import heldout_predictions
 from popsbi.stages import networks
 from popsbi.stages import sweeps as sweep_stage
 
 SWEEPS = {
-    "model": "config/scenarios/constant.yaml",
-    "parameters": {"N": 2000},
+    "demography": {"scenario": "constant", "parameters": {"N": 2000}},
     "population": "EUR",
     "individuals": 10,
     "window": 50_000,
@@ -44,10 +44,20 @@ CNN = {"filters": [8, 16], "max_epochs": 12, "patience": 4, "batch_size": 16, "l
 
 
 def settings_with(root, sweeps_config, cnn_config=None):
+    """The two-population example's settings with the default config's one-population scenarios (a
+    simulation plays the observed data) and ``sweeps_config``."""
     config = yaml.safe_load((root / "config" / "examples" / "two_populations.yaml").read_text())
+    default = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    config.update(samples=default["samples"], scenarios=default["scenarios"])
+    config["observed"] = {"pseudo_observed_scenario": "constant"}
     config["sweeps"] = sweeps_config
     config["cnn"] = cnn_config or {}
     return load_settings(config, root / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def fixed_backgrounds(stage):
+    """The one background demography of a stage with fixed parameters."""
+    return stage.simulations.backgrounds(sweep_stage.background_table(stage.demography, stage.simulations))
 
 
 def edited(path, value):
@@ -65,11 +75,13 @@ def edited(path, value):
         (["classes"], ["neutral", "soft"], r"sweeps.classes: soft: sweeps from standing variation .*issue 1762"),
         (["classes"], ["neutral", "partial"], "sweeps.priors: no prior for end_frequency"),
         (
-            ["model"],
-            "config/scenarios/bottleneck.yaml",
-            "sweeps.parameters: give a value for N_anc, N_bot, T_end, T_start",
+            ["demography", "scenario"],
+            "bottleneck",
+            "sweeps.demography.parameters: give a value for N_anc, N_bot, T_end, T_start",
         ),
-        (["population"], "YRI", "sweeps.population: 'YRI' is not a deme"),
+        (["demography", "scenario"], "island", "sweeps.demography.scenario: 'island' is not a scenario"),
+        (["demography", "scenario"], "favoured", "sweeps.demography.parameters: fixed values need a named scenario"),
+        (["population"], "YRI", "sweeps.population: 'YRI' is not a sampled deme"),
         (["classes"], ["neutral", "hard_linked"], "sweeps.priors: no prior for linked_distance"),
         (["heldout_per_class"], 80, r"sweeps.heldout_per_class \(80\) must be smaller"),
         (["architectures"], ["mlp"], "sweeps.architecture: cnn scans, but is not trained"),
@@ -95,19 +107,39 @@ def test_sweep_configs_msprime_cannot_simulate_are_refused(root, monkeypatch, pa
 
 def test_a_size_change_during_sweeps_is_refused(root, monkeypatch):
     monkeypatch.chdir(root)
-    config = edited(["model"], "config/scenarios/bottleneck.yaml")
-    config["parameters"] = {"N_anc": 10_000, "N_bot": 500, "T_start": 800, "T_end": 300}
-    with pytest.raises(ConfigError, match="sweeps.model: the size of EUR changes less than .* generations ago"):
+    bottleneck = {"N_anc": 10_000, "N_bot": 500, "T_start": 800, "T_end": 300}
+    config = edited(["demography"], {"scenario": "bottleneck", "parameters": bottleneck})
+    message = "sweeps.demography.parameters: the size of EUR changes less than .* generations ago"
+    with pytest.raises(ConfigError, match=message):
         settings_with(root, config)
-    config["parameters"] = {"N_anc": 10_000, "N_bot": 500, "T_start": 90_000, "T_end": 80_000}
-    assert settings_with(root, config).sweeps.simulations.population_size == 10_000  # constant over any sweep
+    config["demography"]["parameters"].update(T_start=90_000, T_end=80_000)  # constant over any sweep
+    demography = settings_with(root, config).sweeps.demography
+    assert demography.scenario == "bottleneck" and demography.parameters["T_end"] == 80_000
+
+
+def test_posterior_draws_whose_size_changes_during_sweeps_are_refused_by_the_job(root, monkeypatch):
+    monkeypatch.chdir(root)
+    stage = settings_with(root, edited(["demography"], {"scenario": "favoured", "parameters": "posterior"})).sweeps
+    forest = pd.DataFrame({"chosen": ["bottleneck"]})
+    draws = pd.DataFrame(
+        {"N_anc": 10_000.0, "N_bot": [500.0, 800], "T_start": [90_000.0, 800], "T_end": [80_000.0, 300]}
+    )
+    message = r"sweeps.demography: bottleneck \(chosen by ABC random forest.*\): row 2 of 2: the size of EUR changes"
+    with pytest.raises(ScenarioError, match=message):
+        sweep_stage.background_table(stage.demography, stage.simulations, forest, {"bottleneck": draws})
+    table = sweep_stage.background_table(stage.demography, stage.simulations, forest, {"bottleneck": draws[:1]})
+    assert table["scenario"].tolist() == ["bottleneck"]
+    windows = stage.simulations.backgrounds(table)
+    assert windows.demography(0)[1] == 10_000  # the present size, from which a hard sweep starts at 1/2N
 
 
 def test_hard_sweeps_remove_diversity_at_the_window_centre(root, monkeypatch):
     monkeypatch.chdir(root)
-    simulations = settings_with(root, SWEEPS).sweeps.simulations
+    stage = settings_with(root, SWEEPS).sweeps
+    simulations, backgrounds = stage.simulations, fixed_backgrounds(stage)
     tables = {
-        cls: simulations.simulate_windows(cls, simulations.class_table(cls).iloc[:30])[0] for cls in ("neutral", "hard")
+        cls: simulations.simulate_windows(cls, simulations.class_table(cls).iloc[:30], backgrounds)[0]
+        for cls in ("neutral", "hard")
     }
     centre = f"pi_w{simulations.windows.subwindows // 2:02d}"
     # Expected neutral pi = 4 N mu = 4e-4 per bp; a sweep fixed < 100 generations ago leaves little.
@@ -135,10 +167,11 @@ def test_a_partial_sweep_keeps_the_diversity_of_pairs_outside_the_selected_class
 
 def test_missing_data_injection_drops_sites_as_the_scan_does(root, monkeypatch):
     monkeypatch.chdir(root)
-    complete = settings_with(root, SWEEPS).sweeps.simulations
+    stage = settings_with(root, SWEEPS).sweeps
+    complete, backgrounds = stage.simulations, fixed_backgrounds(stage)
     missing = settings_with(root, edited(["missing_rate"], 0.02)).sweeps.simulations
     row = complete.class_table("neutral").iloc[0]
-    full, thinned = (s.window("neutral", row) for s in (complete, missing))
+    full, thinned = (s.window("neutral", row, backgrounds) for s in (complete, missing))
     assert set(thinned.positions) < set(full.positions)
     # Each site survives with probability (1 - 0.02) ** 10 individuals, about 0.82.
     assert len(thinned.positions) / len(full.positions) == pytest.approx(0.98**10, abs=0.1)
@@ -157,9 +190,9 @@ def trained_classifier(tmp_path_factory):
         settings = settings_with(ROOT, SWEEPS, CNN)
     out = tmp_path_factory.mktemp("sweeps")
     tables, images, distances = [], [], []
-    simulations = settings.sweeps.simulations
+    simulations, backgrounds = settings.sweeps.simulations, fixed_backgrounds(settings.sweeps)
     for cls in simulations.classes:
-        table, image, spacing = simulations.simulate_windows(cls, simulations.class_table(cls))
+        table, image, spacing = simulations.simulate_windows(cls, simulations.class_table(cls), backgrounds)
         tables.append(table)
         images.append(image)
         distances.append(spacing)
@@ -313,3 +346,50 @@ def test_a_target_without_snps_is_refused_and_chunks_without_any_are_skipped(tra
     assert table.loc[table["end"] <= 100_000, "hard"].notna().all()
     with pytest.raises(DataError, match=r"no window of scan target planted \(1:150001-300000\) has at least 10 SNPs"):
         sweep_stage.scan_target(model, dataclasses.replace(target, start=150_000))
+
+
+def test_planted_chromosomes_locate_their_sweeps_and_spare_neutral_ones(trained_classifier):
+    settings, models, _, _ = trained_classifier
+    stage = settings.sweeps
+    planted = dataclasses.replace(stage.planted, chromosomes=4, length=300_000, s=0.05, end_frequency=0.9)
+    windows = sweep_stage.planted(models["cnn"], stage.simulations, fixed_backgrounds(stage), planted)
+    # 50 kb windows every 25 kb over 300 kb, the sweep at 150,000: [125 kb, 175 kb) and [150 kb,
+    # 200 kb) hold it; [100 kb, 150 kb) ends 1 bp before it and [175 kb, 225 kb) starts 25 kb after
+    # it (offset 1: within one step); [0, 50 kb) ends 100,001 bp before it (offset 5).
+    first = windows[windows["chromosome"] == "sweep_1"]
+    assert first["start"].tolist() == list(range(0, 251_000, 25_000))
+    assert first["offset"].tolist() == [5, 4, 3, 2, 1, 0, 0, 1, 2, 3, 4]
+    assert set(windows["chromosome"]) == {f"{kind}_{k}" for kind in ("sweep", "neutral") for k in range(1, 5)}
+    summary = sweep_stage.planted_summary(windows, planted).set_index("measure")
+    assert (
+        summary["n"] == [4, 4, 4, (windows["skipped"] == "")[windows["chromosome"].str.startswith("neutral")].sum()]
+    ).all()
+    # A sweep of 2Ns = 200 at 0.9 empties a stretch about s / (r ln 2Ns) = 1 Mb wide: this classifier,
+    # trained on hard sweeps of 50 kb windows, calls every planted one where it is, and calls few
+    # neutral windows; the whole 300 kb is swept, so calls away from the sweep are not wrong here.
+    scanned = windows[windows["skipped"] == ""]
+    assert summary.loc["planted sweeps called in a window that holds them", "value"] == 1, scanned.to_string()
+    assert summary.loc["neutral windows called (false-positive rate)", "value"] <= 0.2
+    swept = scanned[scanned["planted_sweep"]]
+    assert swept["sweep"].mean() > scanned.loc[~scanned["planted_sweep"], "sweep"].mean() + 0.5
+
+
+def test_robustness_counts_calls_on_neutral_windows_of_each_demography(trained_classifier):
+    settings, models, _, _ = trained_classifier
+    simulations = settings.sweeps.simulations
+    demographies = {
+        "constant": pd.DataFrame({"scenario": ["constant"], "N": [2000.0]}),
+        # A bottleneck to 100 that ended 100 generations ago: few lineages survive it, as under a sweep.
+        "bottleneck": pd.DataFrame(
+            {"scenario": ["bottleneck"], "N_anc": [2000.0], "N_bot": [100.0], "T_start": [300.0], "T_end": [100.0]}
+        ),
+    }
+    windows = {}
+    for scenario, table in demographies.items():
+        rows = simulations.class_table("neutral", 20, f"robustness/{scenario}")
+        windows[scenario] = simulations.simulate_windows("neutral", rows, simulations.backgrounds(table))
+    table = sweep_stage.robustness(models, windows, "constant", 0.5).set_index(["scenario", "network"])
+    assert len(table) == 4 and (table["windows"] == 20).all()
+    assert table.loc[("constant", "cnn"), "trained_under"] and not table.loc[("bottleneck", "cnn"), "trained_under"]
+    assert table.loc[("constant", "cnn"), "called_share"] <= 0.2
+    assert table.loc[("bottleneck", "cnn"), "mean_probability"] > table.loc[("constant", "cnn"), "mean_probability"]

@@ -188,6 +188,23 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
         held_out = pd.read_csv(directory / "results" / "sweeps" / net / "heldout_predictions.tsv", sep="\t")
         assert len(held_out) == 5 * 3  # five classes, three windows of each held out
     assert (scans / "chr20_excerpt" / "scan.png").stat().st_size > 20_000
+    # Windows simulated under the scenario that ABC random forest chose, its parameters drawn from
+    # the scenario's ABC posterior (the parameters of the simulations that rejection accepted).
+    sweeps = directory / "results" / "sweeps"
+    chosen = pd.read_csv(directory / "results" / "abc" / "random_forest.tsv", sep="\t")["chosen"].iloc[0]
+    backgrounds = pd.read_csv(sweeps / "demography.tsv", sep="\t")
+    accepted = pd.read_csv(directory / "results" / "abc" / "posterior_draws" / f"{chosen}.tsv", sep="\t")
+    assert (backgrounds["scenario"] == chosen).all()
+    pd.testing.assert_frame_equal(backgrounds.drop(columns="scenario"), accepted)
+    windows = pd.read_parquet(sweeps / "datasets" / "sumstats.parquet")
+    assert (windows["background_scenario"] == chosen).all() and windows["background_row"].lt(len(accepted)).all()
+    robustness = pd.read_csv(sweeps / "robustness.tsv", sep="\t")
+    assert len(robustness) == 3 * 2 and (robustness["windows"] == 4).all()  # 3 scenarios x 2 networks
+    assert set(robustness.loc[robustness["trained_under"], "scenario"]) == {chosen}
+    planted = pd.read_csv(sweeps / "planted" / "windows.tsv", sep="\t")
+    assert set(planted["chromosome"]) == {"sweep_1", "sweep_2", "neutral_1", "neutral_2"}
+    assert len(planted) == 4 * 7  # 100 kb windows every 50 kb over 400 kb
+    assert (sweeps / "planted" / "planted.png").stat().st_size > 10_000
     assert "scan: 59/59 windows" in (directory / "logs" / "sweep_scan" / "chr20_excerpt.log").read_text()
     # The second target, in its own job and folder: windows from 3.5 Mb up to the last SNP (3,999,849).
     tail = pd.read_csv(scans / "tail" / "scan.tsv", sep="\t", dtype={"contig": str})

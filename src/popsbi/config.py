@@ -154,10 +154,49 @@ class ScanSettings:
 
 
 @dataclass(frozen=True)
+class PlantedSettings:
+    """Chromosomes simulated with a partial sweep at their centre, and neutral ones, scanned as a
+    target is (``contig`` names them in the scan tables); a call more than ``near`` windows from
+    the sweep is a false one."""
+
+    chromosomes: int
+    length: int
+    s: float
+    end_frequency: float
+    near: int
+    windows: sweeps.Windows
+    step: int
+    min_snps: int
+    threshold: float
+    contig: str = "planted"
+
+
+@dataclass(frozen=True)
+class SweepDemography:
+    """Where the sweep windows' background demography comes from: a scenario (None: the one that
+    ABC random forest chooses for the observed data) with fixed parameter values (None: the
+    accepted simulations of its ABC posterior); msprime needs the sampled deme's size constant over
+    any sweep, from the slowest sweep's start to the present (``sweeps_since`` None: no sweep)."""
+
+    scenario: str | None
+    parameters: dict | None
+    slowest_s: float
+    sweeps_since: float | None
+
+    @property
+    def label(self):
+        scenario = self.scenario or "the scenario that ABC random forest chooses"
+        return f"{scenario}, {'fixed parameters' if self.parameters is not None else 'its ABC posterior'}"
+
+
+@dataclass(frozen=True)
 class SweepStage:
     """The sweep stage: simulated windows, their classifier and the scan."""
 
     simulations: sweeps.SweepSimulations
+    demography: SweepDemography
+    robustness_windows: int  # neutral windows of each scenario that test the classifier (0: none)
+    planted: PlantedSettings | None  # None: no planted chromosomes
     classifier: NetworkSettings
     architectures: tuple  # trained and compared
     architecture: str  # the one that scans
@@ -284,6 +323,7 @@ class Settings:
             else {
                 "classes": list(self.sweeps.simulations.classes),
                 "simulations_per_class": self.sweeps.simulations.simulations_per_class,
+                "demography": self.sweeps.demography.label,
                 "scan": "; ".join(f"{t.name}: {t.vcf} {t.contig}:{t.start + 1}-{t.end or 'end'}" for t in targets),
             },
         }
@@ -671,19 +711,10 @@ def _sweeps(raw, settings):
             f"{key}.classes: {', '.join(soft)}: sweeps from standing variation are not modelled correctly by "
             f"msprime's SweepGenicSelection (msprime issue 1762); use {', '.join(sweeps.CLASSES)}"
         )
-    model = _model("sweeps", raw["model"], f"{key}.model")
-    missing = sorted(model.parameters - set(raw["parameters"]))
-    if missing:
-        raise ConfigError(f"{key}.parameters: give a value for {', '.join(missing)} (placeholders of {raw['model']})")
-    with _key(f"{key}.model"):
-        graph = model.graph(raw["parameters"])
     samples = settings.samples
     population = raw["population"] or (next(iter(samples)) if len(samples) == 1 else None)
-    if population not in extant_demes(graph):
-        raise ConfigError(
-            f"{key}.population: {population!r} is not a deme of {raw['model']} present at time 0 "
-            f"(demes: {', '.join(extant_demes(graph))})"
-        )
+    if population not in samples:
+        raise ConfigError(f"{key}.population: {population!r} is not a sampled deme (samples: {', '.join(samples)})")
     # Sorted: their order means nothing (each class draws its parameters in a fixed order), so that
     # rewriting the config in another order reruns no sweep simulation.
     priors = {name: _prior(spec, f"{key}.priors.{name}") for name, spec in sorted(raw["priors"].items())}
@@ -696,13 +727,23 @@ def _sweeps(raw, settings):
             f"{key}.priors.linked_distance: the low bound ({priors['linked_distance'].support[0]:g}) "
             f"must be at least half the window ({window / 2:g}), so linked sweeps are outside it"
         )
-    size = graph[population].epochs[-1].end_size
-    if set(classes) - {"neutral"}:
-        # The oldest sweep: the slowest one fixed the longest ago (a partial sweep is still running).
-        hard = "time_since_fixation" in sweeps.drawn_parameters(classes)
-        fixed = priors["time_since_fixation"].support[1] if hard else 0
-        with _key(f"{key}.model"):
-            size = sweeps.constant_size_during_sweeps(graph, population, priors["s"].support[0], fixed)
+    planted = raw["planted"]
+    if planted["chromosomes"] and planted["length"] < window + 2 * raw["step"]:
+        raise ConfigError(
+            f"{key}.planted.length: {planted['length']} bp holds fewer than three windows ({window} bp every "
+            f"{raw['step']} bp)"
+        )
+    speeds = [priors["s"].support[0]] if set(classes) - {"neutral"} else []
+    speeds += [planted["s"]] if planted["chromosomes"] else []
+    # The oldest sweep: the slowest one fixed the longest ago (a partial sweep is still running).
+    hard = "time_since_fixation" in sweeps.drawn_parameters(classes)
+    demography = _sweep_demography(
+        raw["demography"],
+        settings,
+        population,
+        slowest_s=min(speeds, default=None),
+        sweeps_since=(priors["time_since_fixation"].support[1] if hard else 0) if speeds else None,
+    )
     if raw["heldout_per_class"] >= raw["simulations_per_class"]:
         raise ConfigError(
             f"{key}.heldout_per_class ({raw['heldout_per_class']}) must be smaller than "
@@ -710,9 +751,7 @@ def _sweeps(raw, settings):
         )
     windows = sweeps.Windows(population, window, raw["subwindows"], raw["image_snps"], raw["sort_rows"])
     simulations = sweeps.SweepSimulations(
-        model=raw["model"],
-        parameters=dict(sorted(raw["parameters"].items())),
-        population_size=size,
+        models={name: scenario.model for name, scenario in settings.scenarios.items()},
         individuals=raw["individuals"],
         priors=priors,
         mutation_rate=raw["mutation_rate"],
@@ -773,6 +812,21 @@ def _sweeps(raw, settings):
         )
     return SweepStage(
         simulations=simulations,
+        demography=demography,
+        robustness_windows=raw["robustness_windows"],
+        planted=PlantedSettings(
+            chromosomes=planted["chromosomes"],
+            length=planted["length"],
+            s=planted["s"],
+            end_frequency=planted["end_frequency"],
+            near=2,
+            windows=windows,
+            step=raw["step"],
+            min_snps=raw["min_snps"],
+            threshold=raw["threshold"],
+        )
+        if planted["chromosomes"]
+        else None,
         classifier=classifier,
         architectures=tuple(raw["architectures"]),
         architecture=raw["architecture"],
@@ -780,6 +834,34 @@ def _sweeps(raw, settings):
         threshold=raw["threshold"],
         targets=targets,
     )
+
+
+def _sweep_demography(raw, settings, population, slowest_s, sweeps_since):
+    """The sweep windows' background demography; ConfigError names the key at fault. Fixed parameters
+    are checked here; a posterior's draws (known once ABC has run) by the job that reads them."""
+    key = "sweeps.demography"
+    scenario = None if raw["scenario"] == "favoured" else raw["scenario"]
+    if scenario is not None and scenario not in settings.scenarios:
+        raise ConfigError(
+            f"{key}.scenario: {scenario!r} is not a scenario (scenarios: {', '.join(settings.scenarios)}; or favoured)"
+        )
+    parameters = None if raw["parameters"] == "posterior" else raw["parameters"]
+    if parameters is not None:
+        if scenario is None:
+            raise ConfigError(
+                f"{key}.parameters: fixed values need a named scenario ({key}.scenario is favoured, known only "
+                "once ABC has run); name one, or use parameters: posterior"
+            )
+        model = _model(scenario, settings.scenarios[scenario].model, f"{key}.scenario")
+        missing = sorted(model.parameters - set(parameters))
+        if missing:
+            raise ConfigError(f"{key}.parameters: give a value for {', '.join(missing)} (parameters of {scenario})")
+        parameters = {name: parameters[name] for name in sorted(model.parameters)}
+        with _key(f"{key}.parameters"):
+            graph = model.graph(parameters)
+            if sweeps_since is not None:
+                sweeps.constant_size_during_sweeps(graph, population, slowest_s, sweeps_since)
+    return SweepDemography(scenario, parameters, slowest_s, sweeps_since)
 
 
 def _scan_request(target):

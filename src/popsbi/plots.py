@@ -329,3 +329,27 @@ def plot_scan(scan, calls, threshold, neutral_call_rate, classes, contig, path):
     axes[0].legend(fontsize=8, loc="upper right")
     axes[-1].set_xlabel(f"position on {contig} (Mb, window centres)")
     _save(fig, path)
+
+
+def plot_planted(windows, threshold, path):
+    """P(sweep) of each scanned window of the planted chromosomes against its offset from the sweep
+    (0: the window holds it), with the neutral chromosomes' windows beside, and the threshold."""
+    scanned = windows[windows["skipped"] == ""]
+    swept, neutral = scanned[scanned["planted_sweep"]], scanned[~scanned["planted_sweep"]]
+    fig, axes = plt.subplots(
+        1, 2, figsize=(9, 3.8), sharey=True, layout="constrained", gridspec_kw={"width_ratios": [4, 1]}
+    )
+    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(swept))
+    axes[0].scatter(swept["offset"] + jitter, swept["sweep"], s=10, alpha=0.5)
+    means = swept.groupby("offset")["sweep"].mean()
+    axes[0].plot(means.index, means.to_numpy(), color="black", marker="o", label="mean")
+    axes[0].set_xlabel("windows from the planted sweep (0: the window holds it)")
+    axes[0].set_ylabel("P(sweep)")
+    axes[0].set_title(f"{swept['chromosome'].nunique()} chromosomes with a planted partial sweep", fontsize=10)
+    axes[1].boxplot(neutral["sweep"].to_numpy(), widths=0.5)
+    axes[1].set_xticks([1], [f"neutral\n({neutral['called'].mean():.1%} called)"])
+    for ax in axes:
+        ax.axhline(threshold, color="tab:red", linestyle="--", linewidth=1)
+    axes[0].legend(fontsize=8)
+    axes[0].set_ylim(0, 1)
+    _save(fig, path)

@@ -38,7 +38,7 @@ _INFINITY = frozenset({"inf", "infinity", ".inf"})
 class ScenarioModel:
     """A Demes model template; ``graph(params)`` resolves it for one parameter set.
 
-    ``name`` (a scenario's, or the sweep model's) names the model in errors.
+    ``name`` (a scenario's) names the model in errors.
     """
 
     def __init__(self, name, path):

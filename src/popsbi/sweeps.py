@@ -19,7 +19,6 @@ correctly (msprime issue 1762). msprime also assumes a constant population size 
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -135,13 +134,51 @@ def normalised_across_subwindows(name, values):
     return values / total if total > 0 else np.where(np.isfinite(values), 0.0, np.nan)
 
 
+class Backgrounds:
+    """The demographies that sweep windows are simulated under: the rows of a table (``scenario``,
+    then the values of that scenario's parameters), one row of fixed values or the draws of its ABC
+    posterior; each window draws one row (``models``: scenario -> its Demes file)."""
+
+    def __init__(self, table, models, population):
+        self.table = table.reset_index(drop=True)
+        self.models = {name: ScenarioModel(name, models[name]) for name in self.table["scenario"].unique()}
+        self.population = population
+        self._built = {}
+
+    def __len__(self):
+        return len(self.table)
+
+    def row(self, uniform):
+        """The row that a window whose uniform draw is ``uniform`` (in [0, 1)) takes."""
+        return min(int(uniform * len(self.table)), len(self.table) - 1)
+
+    def graph(self, k):
+        scenario = self.table.at[k, "scenario"]
+        values = self.table.loc[k].drop("scenario").dropna().astype(float).to_dict()
+        return self.models[scenario].graph(values)
+
+    def demography(self, k):
+        """(msprime demography, present size of the sampled deme) of row ``k``, built once."""
+        if k not in self._built:
+            graph = self.graph(k)
+            self._built[k] = simulate.demography(graph), graph[self.population].epochs[-1].end_size
+        return self._built[k]
+
+    def check_constant_during_sweeps(self, slowest_s, oldest_fixation):
+        """ScenarioError unless the sampled deme's size is constant over any sweep in every row."""
+        for k in range(len(self.table)):
+            try:
+                constant_size_during_sweeps(self.graph(k), self.population, slowest_s, oldest_fixation)
+            except ScenarioError as err:
+                raise ScenarioError(f"row {k + 1} of {len(self.table)}: {err}") from None
+
+
 @dataclass(frozen=True)
 class SweepSimulations:
-    """Windows of each class simulated under a Demes model whose placeholders take ``parameters``."""
+    """Windows of each class simulated under the background demographies of :class:`Backgrounds`
+    (each window draws one of them)."""
 
-    model: str
-    parameters: dict
-    population_size: float
+    models: dict  # scenario -> Demes file, of every scenario a background may come from
     individuals: int
     priors: dict
     mutation_rate: float
@@ -153,11 +190,6 @@ class SweepSimulations:
     seed: int
     windows: Windows
 
-    @cached_property
-    def demography(self):
-        """The msprime demography of the fixed model, built once for every window."""
-        return simulate.demography(ScenarioModel("sweeps", self.model).graph(self.parameters))
-
     @property
     def n_batches(self):
         return math.ceil(self.simulations_per_class / self.batch_size)
@@ -165,38 +197,54 @@ class SweepSimulations:
     def batch_rows(self, batch):
         return batch_rows(batch, self.batch_size, self.simulations_per_class)
 
-    def class_table(self, cls):
-        """The class's parameter draws: sim_id, its parameters, seed (from the master seed and class)."""
-        priors = {name: self.priors[name] for name in PARAMETERS[cls]}
-        return draw_prior_table(priors, [], self.simulations_per_class, self.seed, f"sweeps/{cls}")
+    def backgrounds(self, table):
+        return Backgrounds(table, self.models, self.windows.population)
 
-    def window(self, cls, row):
-        """Genotypes of one simulated window of class ``cls`` (``row``: parameters and seed)."""
+    def class_table(self, cls, n=None, label=None):
+        """The class's parameter draws: sim_id, its parameters, the uniform draw that picks its
+        background demography, seed (from the master seed and ``label``, default the class)."""
+        priors = {name: self.priors[name] for name in PARAMETERS[cls]}
+        label = f"sweeps/{label or cls}"
+        n = self.simulations_per_class if n is None else n
+        table = draw_prior_table(priors, [], n, self.seed, label)
+        table.insert(1, "background_draw", seeded_rng(self.seed, f"{label}/background").random(n))
+        return table
+
+    def window(self, cls, row, backgrounds):
+        """Genotypes of one simulated window of class ``cls`` (``row``: parameters and seed) under
+        the background demography that the row draws."""
         length = self.windows.length
-        ancestry_seed, mutation_seed = ancestry_and_mutation_seeds(row["seed"])
-        offset, simulated, model = 0, length, None
-        if cls != "neutral":
-            position = length // 2
-            if cls.endswith("_linked"):
-                offset = int(math.ceil(self.priors["linked_distance"].support[1]))
-                simulated = length + 2 * offset
-                side = 1 if np.random.default_rng(ancestry_seed).random() < 0.5 else -1
-                position = offset + length // 2 + side * int(row["linked_distance"])
-            if cls.startswith("hard"):
-                model = simulate.hard_sweep(position, self.population_size, row["s"], row["time_since_fixation"])
-            else:
-                model = simulate.partial_sweep(position, self.population_size, row["s"], row["end_frequency"])
+        if cls == "neutral":
+            return self.simulate(row, backgrounds, length)
+        offset, position = 0, length // 2
+        if cls.endswith("_linked"):
+            offset = int(math.ceil(self.priors["linked_distance"].support[1]))
+            side = 1 if np.random.default_rng(ancestry_and_mutation_seeds(row["seed"])[0]).random() < 0.5 else -1
+            position = offset + length // 2 + side * int(row["linked_distance"])
+        g = self.simulate(row, backgrounds, length + 2 * offset, cls.removesuffix("_linked"), position)
+        return g.window(offset, offset + length)
+
+    def simulate(self, row, backgrounds, length, sweep=None, position=None):
+        """Genotypes of ``length`` bp under the background demography that ``row`` draws, with a
+        ``sweep`` (hard or partial, its parameters in ``row``) at ``position``, or neutral; sites
+        are dropped as missing data drop them."""
+        demography, size = backgrounds.demography(backgrounds.row(row["background_draw"]))
+        model = None
+        if sweep == "hard":
+            model = simulate.hard_sweep(position, size, row["s"], row["time_since_fixation"])
+        elif sweep == "partial":
+            model = simulate.partial_sweep(position, size, row["s"], row["end_frequency"])
         ts = simulate.simulate(
-            self.demography,
+            demography,
             {self.windows.population: self.individuals},
-            simulated,
+            length,
             self.mutation_rate,
             self.recombination_rate,
             row["seed"],
             model=model,
         )
         g = simulate.genotypes_from_tree_sequence(ts, [self.windows.population], polarised=False)
-        return self._inject_missing(g.window(offset, offset + length), mutation_seed)
+        return self._inject_missing(g, ancestry_and_mutation_seeds(row["seed"])[1])
 
     def _inject_missing(self, g, seed):
         """Drop sites as the scan drops sites where a genotype is missing: each individual is missing
@@ -206,15 +254,20 @@ class SweepSimulations:
         keep = seeded_rng(seed, "missing").random(len(g.positions)) < (1 - self.missing_rate) ** self.individuals
         return g.sites(keep)
 
-    def simulate_windows(self, cls, rows):
-        """Simulate and summarise rows of a class's table: (table, images, distances), with progress."""
+    def simulate_windows(self, cls, rows, backgrounds):
+        """Simulate and summarise rows of a class's table under ``backgrounds``: (table, images,
+        distances), with progress; the table names each window's background (``background_row``
+        and the scenario's parameters)."""
         statistics, images, distances = [], [], []
         for _, row in progress(rows.iterrows(), len(rows), cls, "windows", every=50):
-            values, image, spacing = self.windows.features(self.window(cls, row))
+            values, image, spacing = self.windows.features(self.window(cls, row, backgrounds))
             statistics.append(values)
             images.append(image)
             distances.append(spacing)
-        table = pd.concat([rows.reset_index(drop=True), pd.DataFrame(statistics)], axis=1)
+        picked = [backgrounds.row(u) for u in rows["background_draw"]]
+        background = backgrounds.table.loc[picked].add_prefix("background_").reset_index(drop=True)
+        background.insert(0, "background_row", picked)
+        table = pd.concat([rows.reset_index(drop=True), background, pd.DataFrame(statistics)], axis=1)
         table.insert(0, "scenario", cls)  # the class, in the column the image datasets are indexed by
         return table, np.stack(images), np.stack(distances)
 

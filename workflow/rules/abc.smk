@@ -68,7 +68,8 @@ rule abc_model_choice:
 
 
 rule abc_parameters:
-    """Posterior of a scenario's parameters for the observed data."""
+    """Posterior of a scenario's parameters for the observed data, and the accepted simulations'
+    parameters (its draws, which the sweep stage's background demography can take)."""
     input:
         **ABC_INPUTS,
     output:
@@ -78,6 +79,7 @@ rule abc_parameters:
             category="ABC",
             labels={"scenario": "{scenario}", "type": "table"},
         ),
+        draws="results/abc/posterior_draws/{scenario}.tsv",
         plot=report(
             "results/abc/plots/posterior_{scenario}.png",
             caption="../report/parameters.rst",

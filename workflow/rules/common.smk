@@ -69,6 +69,10 @@ def all_targets():
 def analysis_targets():
     """Every final result; the run-time summary comes after them all."""
     sweeps = ["results/sweeps/auc.tsv"] if SETTINGS.sweeps is not None else []
+    if SETTINGS.sweeps is not None and SETTINGS.sweeps.robustness_windows:
+        sweeps.append("results/sweeps/robustness.tsv")
+    if SETTINGS.sweeps is not None and SETTINGS.sweeps.planted is not None:
+        sweeps.append("results/sweeps/planted/summary.tsv")
     sweeps += expand("results/sweeps/scan/{target}/scan.tsv", target=SCAN_TARGETS)
     return sweeps + [
         expand("results/scenarios/{scenario}.png", scenario=SCENARIOS),
@@ -100,6 +104,22 @@ def sweep_scan_inputs(wildcards):
         "vcf": target.vcf,
         **({"popmap": target.popmap} if target.popmap else {}),
     }
+
+
+def sweep_demography_inputs(wildcards):
+    """What the sweep windows' background demography is read from: the scenario ABC random forest
+    chose (when favoured) and the posterior draws of the scenarios it may be."""
+    demography = SETTINGS.sweeps.demography
+    inputs = {} if demography.scenario else {"forest": "results/abc/random_forest.tsv"}
+    if demography.parameters is None:
+        scenarios = [demography.scenario] if demography.scenario else SCENARIOS
+        inputs["draws"] = [posterior_draws(scenario) for scenario in scenarios]
+    return inputs
+
+
+def posterior_draws(scenario):
+    """The parameters of the simulations of ``scenario`` that ABC accepted for the observed data."""
+    return f"results/abc/posterior_draws/{scenario}.tsv"
 
 
 SEARCH = SETTINGS.search

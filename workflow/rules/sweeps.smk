@@ -16,10 +16,35 @@ wildcard_constraints:
     target="|".join(name.replace(".", r"\.") for name in SCAN_TARGETS),
 
 
-rule sweep_simulate:
-    """One batch of windows of one class (neutral, hard sweep, linked sweep) and their features."""
+rule sweep_demography:
+    """The background demographies of the sweep windows: a scenario's fixed parameters or the draws
+    of its ABC posterior (the configured scenario, or the one ABC random forest chose)."""
     input:
-        model=SETTINGS.sweeps.simulations.model,
+        unpack(sweep_demography_inputs),
+        models=list(SETTINGS.sweeps.simulations.models.values()),
+    output:
+        report("results/sweeps/demography.tsv", caption="../report/sweep_demography.rst", category="Sweeps"),
+    log:
+        "logs/sweep_demography.log",
+    benchmark:
+        "benchmarks/sweep_demography.tsv"
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        runtime=5,
+    params:
+        demography=SETTINGS.sweeps.demography,
+        simulations=SETTINGS.sweeps.simulations,
+        scenarios=SCENARIOS,
+    script:
+        "../scripts/sweep_demography.py"
+
+
+rule sweep_simulate:
+    """One batch of windows of one class (neutral, or a sweep inside or outside the window) and
+    their features, each under one of the background demographies."""
+    input:
+        demography="results/sweeps/demography.tsv",
     output:
         table="results/sweeps/simulations/{sweep_class}/batch_{batch}.parquet",
         images="results/sweeps/simulations/{sweep_class}/batch_{batch}.npz",
@@ -144,6 +169,83 @@ rule sweep_evaluate:
         scanner=SETTINGS.sweeps.architecture,
     script:
         "../scripts/sweep_evaluate.py"
+
+
+rule sweep_robustness_simulate:
+    """Neutral windows under one scenario's ABC posterior, never used in training: what the sweep
+    networks call on them if the data's history were that scenario."""
+    input:
+        draws=lambda wildcards: posterior_draws(wildcards.scenario),
+        model=lambda wildcards: SETTINGS.sweeps.simulations.models[wildcards.scenario],
+    output:
+        table="results/sweeps/robustness/{scenario}.parquet",
+        images="results/sweeps/robustness/{scenario}.npz",
+    log:
+        "logs/sweep_robustness_simulate/{scenario}.log",
+    benchmark:
+        "benchmarks/sweep_robustness_simulate/{scenario}.tsv"
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        runtime=lambda wildcards, attempt: attempt * max(10, SETTINGS.sweeps.robustness_windows // 20),
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+    params:
+        simulations=SETTINGS.sweeps.simulations,
+        windows=SETTINGS.sweeps.robustness_windows,
+    script:
+        "../scripts/sweep_robustness_simulate.py"
+
+
+rule sweep_robustness:
+    """The false-positive rate of every sweep network, trained under the chosen demography, on the
+    neutral windows of each scenario."""
+    input:
+        demography="results/sweeps/demography.tsv",
+        checkpoints=expand("results/sweeps/{sweep_net}/model.ckpt", sweep_net=SWEEP_NETWORKS),
+        tables=expand("results/sweeps/robustness/{scenario}.parquet", scenario=SCENARIOS),
+        images=expand("results/sweeps/robustness/{scenario}.npz", scenario=SCENARIOS),
+    output:
+        report("results/sweeps/robustness.tsv", caption="../report/sweep_robustness.rst", category="Sweeps"),
+    log:
+        "logs/sweep_robustness.log",
+    benchmark:
+        "benchmarks/sweep_robustness.tsv"
+    conda:
+        "../../envs/cnn.yaml"
+    resources:
+        runtime=10,
+    params:
+        networks=SWEEP_NETWORKS,
+        scenarios=SCENARIOS,
+        threshold=SETTINGS.sweeps.threshold,
+    script:
+        "../scripts/sweep_robustness.py"
+
+
+rule sweep_planted:
+    """Chromosomes simulated with a partial sweep at their centre, and neutral ones, under the
+    background demography, scanned by the network that scans the targets."""
+    input:
+        demography="results/sweeps/demography.tsv",
+        checkpoint=f"results/sweeps/{SETTINGS.sweeps.architecture}/model.ckpt",
+    output:
+        windows="results/sweeps/planted/windows.tsv",
+        summary=report("results/sweeps/planted/summary.tsv", caption="../report/sweep_planted.rst", category="Sweeps"),
+        plot=report("results/sweeps/planted/planted.png", caption="../report/sweep_planted.rst", category="Sweeps"),
+    log:
+        "logs/sweep_planted.log",
+    benchmark:
+        "benchmarks/sweep_planted.tsv"
+    conda:
+        "../../envs/cnn.yaml"
+    resources:
+        runtime=lambda wildcards, attempt: attempt * max(10, SETTINGS.sweeps.planted.chromosomes),
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+    params:
+        simulations=SETTINGS.sweeps.simulations,
+        planted=SETTINGS.sweeps.planted,
+    script:
+        "../scripts/sweep_planted.py"
 
 
 rule sweep_scan:

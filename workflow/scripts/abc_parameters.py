@@ -15,5 +15,6 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     )
     table, posteriors = abc.parameters(settings, reference, target, scenario)
     table.to_csv(out.table, sep="\t", index=False)
+    abc.accepted_parameters(settings, posteriors, scenario).to_csv(out.draws, sep="\t", index=False)
     prior_draws = reference.table[reference.scenarios == scenario]
     plots.plot_posteriors(prior_draws, posteriors, settings.priors[scenario], scenario, out.plot)

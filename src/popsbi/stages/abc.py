@@ -114,6 +114,16 @@ def parameters(settings, reference, target, scenario):
     return abc.posterior_table(posteriors), posteriors
 
 
+def accepted_parameters(settings, posteriors, scenario):
+    """The parameters of the simulations that rejection accepted, fixed ones included: the draws
+    that later stages take as the scenario's ABC posterior."""
+    draws = posteriors["rejection"][0].copy()
+    for name, prior in settings.priors[scenario].items():
+        if prior.dist == "fixed":
+            draws[name] = prior.value
+    return draws
+
+
 def cross_validation(settings, sumstats, heldout, threads=1):
     """Model choice and parameter estimation on the held-out simulations.
 

@@ -59,6 +59,7 @@ def run_table(facts, sumstats, heldout, observed_source):
         rows += [
             ("sweep classes", ", ".join(sweeps["classes"])),
             ("simulated windows per sweep class", sweeps["simulations_per_class"]),
+            ("sweep background demography", sweeps["demography"]),
             ("scan targets", sweeps["scan"]),
         ]
     return pd.DataFrame(rows, columns=["item", "value"])

@@ -8,12 +8,105 @@ import numpy as np
 import pandas as pd
 
 from popsbi import sweeps
-from popsbi.errors import DataError, EmptyRegionError
+from popsbi.errors import DataError, EmptyRegionError, ScenarioError
 from popsbi.genotypes import Genotypes
+from popsbi.logs import progress
 from popsbi.nn import training
 from popsbi.observed import last_position, read_popmap, read_vcf_region
 
 log = logging.getLogger(__name__)
+
+
+def background_table(demography, simulations, forest=None, draws=None):
+    """The background demographies of the sweep windows (see :class:`sweeps.Backgrounds`): the
+    configured scenario or the one ABC random forest chose (``forest``: its one-row table), with the
+    fixed parameters or the draws of its ABC posterior (``draws``: scenario -> table of draws);
+    ScenarioError if the sampled deme's size changes during a sweep under any of them."""
+    scenario = demography.scenario or forest["chosen"].iloc[0]
+    how = "fixed parameters" if demography.parameters is not None else "draws of its ABC posterior"
+    table = pd.DataFrame([demography.parameters]) if demography.parameters is not None else draws[scenario].copy()
+    table.insert(0, "scenario", scenario)
+    chosen = "configured" if demography.scenario else "chosen by ABC random forest on the observed data"
+    log.info("background demography: %s (%s), %d %s", scenario, chosen, len(table), how)
+    if demography.sweeps_since is not None:
+        try:
+            simulations.backgrounds(table).check_constant_during_sweeps(demography.slowest_s, demography.sweeps_since)
+        except ScenarioError as err:
+            raise ScenarioError(f"sweeps.demography: {scenario} ({chosen}, {how}): {err}") from None
+    return table
+
+
+def classify(model, table, images, distances):
+    """Each class's probability for windows (their statistics ``table``, images and distances)."""
+    names = model.hparams.statistics["names"] if model.hparams.statistics else []
+    statistics = table[names].to_numpy(dtype=np.float32)
+    return training.prediction_tables(model, images, distances, statistics)[0][list(model.hparams.scenarios)]
+
+
+def robustness(models, windows, trained_under, threshold):
+    """How often each sweep network (``models``: name -> network) calls a sweep in neutral windows
+    simulated under each scenario (``windows``: scenario -> (table, images, distances)): one row
+    per (scenario, network) with the share called at ``threshold`` and the mean P(sweep)."""
+    rows = []
+    for scenario, (table, images, distances) in windows.items():
+        for name, model in models.items():
+            probability = sweeps.sweep_probability(classify(model, table, images, distances))
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "trained_under": scenario == trained_under,
+                    "network": name,
+                    "windows": len(table),
+                    "called_share": float((probability >= threshold).mean()),
+                    "mean_probability": float(probability.mean()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def planted(model, simulations, backgrounds, settings):
+    """Scans of chromosomes simulated for the purpose (never used in training) under the background
+    demographies: ``settings.chromosomes`` with a partial sweep (``settings.s``, at
+    ``settings.end_frequency`` now) at their centre, as many neutral. One row per window: the
+    chromosome, whether it holds a sweep, the window's offset from the sweep (0: the window holds
+    it; k: the k-th window beyond those), P(sweep) and whether it is called."""
+    tables = []
+    for kind in ("sweep", "neutral"):
+        rows = simulations.class_table("neutral", settings.chromosomes, f"planted/{kind}")
+        rows = rows.assign(s=settings.s, end_frequency=settings.end_frequency)
+        sweep = "partial" if kind == "sweep" else None
+        for k, row in progress(rows.iterrows(), len(rows), f"planted {kind}", "chromosomes", every=5):
+            genotypes = simulations.simulate(row, backgrounds, settings.length, sweep, settings.length // 2)
+            table = scan(model, genotypes, settings, 0)
+            table.insert(1, "chromosome", f"{kind}_{k + 1}")
+            table.insert(2, "planted_sweep", kind == "sweep")
+            site = settings.length // 2  # 0-based, as the windows' starts and ends
+            distance = np.maximum(0, np.maximum(table["start"] - site, site - table["end"] + 1))
+            table.insert(5, "offset", np.ceil(distance / settings.step).astype(int))
+            tables.append(table)
+    table = pd.concat(tables, ignore_index=True).drop(columns="contig")
+    table.insert(table.columns.get_loc("sweep") + 1, "called", table["sweep"] >= settings.threshold)
+    return table
+
+
+def planted_summary(windows, settings):
+    """What the planted chromosomes show, against the targets: the share of sweeps called in a
+    window that holds them, the share of sweep chromosomes with a call more than ``settings.near``
+    windows away, and the false-positive rate on the neutral chromosomes' windows."""
+    scanned = windows[windows["skipped"] == ""]
+    swept = scanned[scanned["planted_sweep"]].groupby("chromosome")
+    holding = swept.apply(lambda c: c.loc[c["offset"] == 0, "called"].any())
+    far = swept.apply(lambda c: c.loc[c["offset"] > settings.near, "called"].any())
+    # Every window at the highest probability (a saturated network ties many) within reach.
+    top = swept.apply(lambda c: (c.loc[c["sweep"] >= c["sweep"].max() - 1e-6, "offset"] <= settings.near).all())
+    neutral = scanned.loc[~scanned["planted_sweep"], "called"]
+    rows = [
+        ("planted sweeps called in a window that holds them", holding.mean(), len(holding), "every sweep"),
+        (f"planted sweeps whose highest windows are at most {settings.near} windows away", top.mean(), len(top), ""),
+        (f"sweep chromosomes with a call more than {settings.near} windows away", far.mean(), len(far), "none"),
+        ("neutral windows called (false-positive rate)", neutral.mean(), len(neutral), "<= 0.05"),
+    ]
+    return pd.DataFrame(rows, columns=["measure", "value", "n", "target"])
 
 
 def target_end(target):
@@ -87,9 +180,7 @@ def scan(model, genotypes, settings, start):
         table[cls] = np.nan
     scanned = np.flatnonzero(table["skipped"] == "")
     if len(images):
-        names = model.hparams.statistics["names"] if model.hparams.statistics else []
-        statistics = table.loc[scanned, names].to_numpy(dtype=np.float32)
-        probabilities = training.prediction_tables(model, images, distances, statistics)[0][classes]
+        probabilities = classify(model, table.loc[scanned], images, distances)
         for cls in classes:
             table.loc[scanned, cls] = probabilities[cls].to_numpy()
     table["sweep"] = sweeps.sweep_probability(table).where(table["skipped"] == "")

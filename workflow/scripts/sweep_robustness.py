@@ -1,0 +1,17 @@
+import numpy as np
+import pandas as pd
+
+from popsbi.logs import job_logging
+from popsbi.nn.training import load
+from popsbi.stages import sweeps as sweep_stage
+
+with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
+    inputs, params = snakemake.input, snakemake.params
+    models = {net: load(path) for net, path in zip(params.networks, inputs.checkpoints)}
+    windows = {}
+    for scenario, table, arrays in zip(params.scenarios, inputs.tables, inputs.images):
+        with np.load(arrays) as batch:
+            windows[scenario] = (pd.read_parquet(table), batch["images"], batch["distances"])
+    trained_under = pd.read_csv(inputs.demography, sep="\t")["scenario"].iloc[0]
+    table = sweep_stage.robustness(models, windows, trained_under, params.threshold)
+    table.to_csv(snakemake.output[0], sep="\t", index=False)
