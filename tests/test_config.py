@@ -228,3 +228,14 @@ def test_job_requests_follow_the_size_of_the_data(default_config, schema_path):
     retried = large["abc_model_choice"].resources()
     assert retried["mem_mb"](None, attempt=2) == 2 * large["abc_model_choice"].mem_mb
     assert retried["runtime"](None, threads=2, attempt=3) == 3 * large["abc_model_choice"].runtime(threads=2)
+
+
+def test_bottleneck_sweep_example_is_the_demo_with_another_sweep_demography(root, default_config, schema_path):
+    example = yaml.safe_load((root / "config" / "examples" / "sweeps_bottleneck.yaml").read_text())
+    assert {key for key in example if example[key] != default_config[key]} == {"sweeps"}
+    assert {key for key in example["sweeps"] if example["sweeps"][key] != default_config["sweeps"].get(key)} == {
+        "demography",
+        "priors",
+    }
+    demography = load_settings(example, schema_path).sweeps.demography
+    assert demography.scenario == "bottleneck" and demography.parameters["T_end"] == 5000

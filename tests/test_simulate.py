@@ -1,11 +1,12 @@
 import gzip
 
 import demes
+import msprime
 import numpy as np
 import pytest
 
 from popsbi.genetic_map import read_recombination_map
-from popsbi.simulate import demography, genotypes_from_tree_sequence, simulate
+from popsbi.simulate import Sweep, demography, forward_sweep, genotypes_from_tree_sequence, hard_sweep, simulate
 
 
 def graph():
@@ -42,3 +43,58 @@ def test_genetic_map_is_read_for_the_requested_region(tmp_path):
     assert rate_map.sequence_length == 2000
     # 1 cM over 1000 bp = 1e-5 per bp, then 0.5 cM / 1000 bp, then 2 cM / 1000 bp
     assert rate_map.get_rate([0, 600, 1600]) == pytest.approx([1e-5, 5e-6, 2e-5])
+
+
+def _constant(size):
+    builder = demes.Builder(time_units="generations")
+    builder.add_deme("EUR", epochs=[{"start_size": size}])
+    return builder.resolve()
+
+
+def _site_diversity(ts, around, scaling=1):
+    """Mean pairwise coalescence time (branch diversity) over ``around`` bp centred on the middle."""
+    middle = ts.sequence_length / 2
+    edges = [0, middle - around / 2, middle + around / 2, ts.sequence_length]
+    return ts.diversity(windows=edges, mode="branch")[1] * scaling
+
+
+def test_forward_and_msprime_hard_sweeps_agree_at_constant_size():
+    # The same hard sweep (2Ns = 200, fixed 20 generations ago) by msprime's structured coalescent
+    # and by fwdpy11 forward in time, unscaled: the same trough of diversity around the site.
+    n, length, s = 2000, 50_000, 0.05
+    sweep = Sweep(length // 2, s, None, 20)
+    backward = [
+        msprime.sim_ancestry(
+            10,
+            population_size=n,
+            sequence_length=length,
+            recombination_rate=1e-8,
+            model=hard_sweep(length // 2, n, s, 20),
+            random_seed=seed,
+        )
+        for seed in range(1, 31)
+    ]
+    forward = [
+        forward_sweep(_constant(n), "EUR", 10, length, 0.0, 1e-8, sweep, seed, scaling=1) for seed in range(1, 31)
+    ]
+    centre = [np.mean([_site_diversity(ts, 10_000) for ts in runs]) / (4 * n) for runs in (backward, forward)]
+    assert centre[0] < 0.2  # neutral: 1
+    assert centre[1] == pytest.approx(centre[0], abs=0.035)
+
+
+def test_a_soft_sweep_keeps_the_diversity_of_its_founding_copies():
+    # A strong sweep (2Ns = 800) from 20% of the copies: at the site, a pair coalesces within the
+    # sweep only if both descend from the same founding copy; most pairs meet among the founders,
+    # about 2N f0 generations (in units of the neutral 2N: f0) back. Scaled forward by 10.
+    n, length, f0 = 2000, 20_000, 0.2
+    runs = {
+        start: [
+            forward_sweep(_constant(n), "EUR", 10, length, 0.0, 1e-8, Sweep(length // 2, 0.2, start, 20), seed, 10)
+            for seed in range(1, 31)
+        ]
+        for start in (None, f0)
+    }
+    site = {start: np.mean([_site_diversity(ts, 1000, 10) for ts in tss]) / (4 * n) for start, tss in runs.items()}
+    assert site[f0] == pytest.approx(f0, rel=0.5)
+    assert site[None] < site[f0] / 2
+    assert all(ts.num_samples == 20 and ts.num_sites == 0 for ts in runs[f0])  # mu = 0: no site, not even the swept one

@@ -72,7 +72,7 @@ def edited(path, value):
 @pytest.mark.parametrize(
     "path, value, message",
     [
-        (["classes"], ["neutral", "soft"], r"sweeps.classes: soft: sweeps from standing variation .*issue 1762"),
+        (["classes"], ["neutral", "soft"], "sweeps.priors: no prior for start_frequency"),
         (["classes"], ["neutral", "partial"], "sweeps.priors: no prior for end_frequency"),
         (
             ["demography", "scenario"],
@@ -163,6 +163,31 @@ def test_a_partial_sweep_keeps_the_diversity_of_pairs_outside_the_selected_class
         for seed in range(1, 201)
     ]
     assert np.mean(diversity) / (4 * n) == pytest.approx(1 - end_frequency**2, abs=0.08)
+
+
+def test_soft_sweeps_are_simulated_forward_and_need_a_start_frequency_within_0_and_1(root, monkeypatch):
+    monkeypatch.chdir(root)
+    config = edited(["classes"], ["neutral", "soft", "soft_linked"])
+    config["priors"] = {
+        **SWEEPS["priors"],
+        "start_frequency": {"dist": "uniform", "low": 0.5, "high": 1.5},
+        "linked_distance": {"dist": "uniform", "low": 30_000, "high": 60_000},
+    }
+    with pytest.raises(ConfigError, match=r"sweeps.priors.start_frequency: a frequency within \(0, 1\)"):
+        settings_with(root, config)
+    config["priors"]["start_frequency"] = {"dist": "uniform", "low": 0.02, "high": 0.05}
+    stage = settings_with(root, config).sweeps
+    simulations, backgrounds = stage.simulations, fixed_backgrounds(stage)
+    tables = {
+        cls: simulations.simulate_windows(cls, simulations.class_table(cls).iloc[:15], backgrounds)[0]
+        for cls in ("neutral", "soft", "soft_linked")
+    }
+    centre = f"pi_w{simulations.windows.subwindows // 2:02d}"
+    # A sweep from 2-5% of the copies, fixed < 100 generations ago, empties the window's centre
+    # less than a hard sweep does but still; one 30-60 kb away leaves it as neutral as about.
+    assert tables["soft"][centre].mean() < 0.5 * tables["neutral"][centre].mean()
+    assert tables["soft_linked"][centre].mean() > tables["soft"][centre].mean()
+    assert tables["soft"]["start_frequency"].between(0.02, 0.05).all()
 
 
 def test_missing_data_injection_drops_sites_as_the_scan_does(root, monkeypatch):

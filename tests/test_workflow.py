@@ -177,16 +177,16 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     scan = pd.read_csv(scans / "chr20_excerpt" / "scan.tsv", sep="\t", dtype={"contig": str})
     assert len(scan) == 59 and (scan["contig"] == "20").all()
     assert scan["start"].iloc[0] == 1_000_000 and scan["end"].iloc[-1] == 4_000_000
-    classes = ["neutral", "hard", "hard_linked", "partial", "partial_linked"]
+    classes = ["neutral", "hard", "hard_linked", "partial", "partial_linked", "soft", "soft_linked"]
     assert np.allclose(scan[classes].sum(axis=1), 1, atol=1e-5)
-    assert np.allclose(scan["sweep"], scan["hard"] + scan["partial"])
+    assert np.allclose(scan["sweep"], scan["hard"] + scan["partial"] + scan["soft"])
     assert (scan["n_snps"] > 100).all() and (scan["window_pi"] > 0).all()
     auc = pd.read_csv(directory / "results" / "sweeps" / "auc.tsv", sep="\t")
     assert auc["auc"].between(0, 1).all()
     assert {"CNN P(sweep)", "MLP on diploS/HIC features P(sweep)"} <= set(auc["method"])
     for net in ("cnn", "mlp"):  # both sweep networks trained, on the same held-out windows
         held_out = pd.read_csv(directory / "results" / "sweeps" / net / "heldout_predictions.tsv", sep="\t")
-        assert len(held_out) == 5 * 3  # five classes, three windows of each held out
+        assert len(held_out) == 7 * 3  # seven classes, three windows of each held out
     assert (scans / "chr20_excerpt" / "scan.png").stat().st_size > 20_000
     # Windows simulated under the scenario that ABC random forest chose, its parameters drawn from
     # the scenario's ABC posterior (the parameters of the simulations that rejection accepted).

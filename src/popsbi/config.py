@@ -705,12 +705,6 @@ def _sweeps(raw, settings):
     """The sweep stage; ConfigError names the key at fault."""
     key = "sweeps"
     classes = raw["classes"]
-    soft = [cls for cls in classes if cls.startswith("soft")]
-    if soft:
-        raise ConfigError(
-            f"{key}.classes: {', '.join(soft)}: sweeps from standing variation are not modelled correctly by "
-            f"msprime's SweepGenicSelection (msprime issue 1762); use {', '.join(sweeps.CLASSES)}"
-        )
     samples = settings.samples
     population = raw["population"] or (next(iter(samples)) if len(samples) == 1 else None)
     if population not in samples:
@@ -721,6 +715,10 @@ def _sweeps(raw, settings):
     needed = sorted(sweeps.drawn_parameters(classes) - set(priors))
     if needed:
         raise ConfigError(f"{key}.priors: no prior for {', '.join(needed)} (needed by classes {', '.join(classes)})")
+    soft = [cls for cls in classes if cls.startswith("soft")]
+    if soft and not 0 < priors["start_frequency"].support[0] <= priors["start_frequency"].support[1] < 1:
+        raise ConfigError(f"{key}.priors.start_frequency: a frequency within (0, 1) (needed by {', '.join(soft)})")
+
     window = raw["window"]
     if any(cls.endswith("_linked") for cls in classes) and priors["linked_distance"].support[0] < window / 2:
         raise ConfigError(
@@ -762,6 +760,7 @@ def _sweeps(raw, settings):
         batch_size=raw["batch_size"],
         seed=settings.seed,
         windows=windows,
+        forward_scaling=raw["forward_scaling"],
     )
     if raw["architecture"] not in raw["architectures"]:
         raise ConfigError(

@@ -36,3 +36,7 @@ class DataError(PopsbiError):
 
 class EmptyRegionError(DataError):
     """A VCF has no variants in a region (a scan reads on past it; a summary cannot)."""
+
+
+class SimulationError(PopsbiError):
+    """A simulation that cannot be run as asked."""

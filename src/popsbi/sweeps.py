@@ -7,14 +7,16 @@ Classes of simulated windows:
   generations ago;
 - ``partial``: an incomplete sweep at the window centre, from 1/2N to ``end_frequency`` (e.g.
   0.5-0.95) at the time of sampling: the selected allele is still rising;
-- ``hard_linked``, ``partial_linked``: the same sweeps at ``linked_distance`` bp from the window
-  centre, outside the window (the window is cut from a longer simulated sequence).
+- ``soft``: a sweep from standing variation at the window centre: selection starts when the
+  allele is at ``start_frequency`` (e.g. 0.01-0.1), which then fixes ``time_since_fixation``
+  generations ago. msprime does not model these correctly (msprime issue 1762): they are
+  simulated forward with fwdpy11 (:func:`simulate.forward_sweep`), scaled by ``forward_scaling``;
+- ``hard_linked``, ``partial_linked``, ``soft_linked``: the same sweeps at ``linked_distance`` bp
+  from the window centre, outside the window (the window is cut from a longer simulated sequence).
 
 ``s`` is msprime's selection coefficient, half of discoal's (msprime issue 1718): a
-discoal alpha = 2Ns corresponds to msprime s = alpha / N. Sweeps from standing variation
-(soft sweeps, start frequency above 1/2N) are not simulated: msprime does not model them
-correctly (msprime issue 1762). msprime also assumes a constant population size during a sweep:
-:func:`constant_size_during_sweeps` checks it.
+discoal alpha = 2Ns corresponds to msprime s = alpha / N. Both simulators assume a constant
+population size during a sweep: :func:`constant_size_during_sweeps` checks it.
 """
 
 import math
@@ -41,10 +43,12 @@ PARAMETERS = {
     "hard_linked": ("s", "time_since_fixation", "linked_distance"),
     "partial": ("s", "end_frequency"),
     "partial_linked": ("s", "end_frequency", "linked_distance"),
+    "soft": ("s", "time_since_fixation", "start_frequency"),
+    "soft_linked": ("s", "time_since_fixation", "start_frequency", "linked_distance"),
 }
 CLASSES = tuple(PARAMETERS)
 #: The classes with a sweep inside the window: a window's probability of a sweep is their sum.
-SWEPT = ("hard", "partial")
+SWEPT = ("hard", "partial", "soft")
 #: Statistics of every subwindow and of the whole window (scikit-allel, as for the demographic stage).
 WINDOW_STATISTICS = ("pi", "theta_w", "tajimas_d", "haplotype_count", "garud_h", "kelly_zns")
 #: How the evaluation names each sweep network's probability of a hard sweep.
@@ -189,6 +193,7 @@ class SweepSimulations:
     batch_size: int
     seed: int
     windows: Windows
+    forward_scaling: int  # N / scaling individuals in fwdpy11's soft sweeps
 
     @property
     def n_batches(self):
@@ -226,9 +231,24 @@ class SweepSimulations:
 
     def simulate(self, row, backgrounds, length, sweep=None, position=None):
         """Genotypes of ``length`` bp under the background demography that ``row`` draws, with a
-        ``sweep`` (hard or partial, its parameters in ``row``) at ``position``, or neutral; sites
+        ``sweep`` (hard, partial or soft, its parameters in ``row``) at ``position``, or neutral; sites
         are dropped as missing data drop them."""
-        demography, size = backgrounds.demography(backgrounds.row(row["background_draw"]))
+        k = backgrounds.row(row["background_draw"])
+        if sweep == "soft":
+            ts = simulate.forward_sweep(
+                backgrounds.graph(k),
+                self.windows.population,
+                self.individuals,
+                length,
+                self.mutation_rate,
+                self.recombination_rate,
+                simulate.Sweep(position, row["s"], row["start_frequency"], row["time_since_fixation"]),
+                row["seed"],
+                self.forward_scaling,
+            )
+            g = simulate.genotypes_of_one_deme(ts, self.windows.population, polarised=False)
+            return self._inject_missing(g, ancestry_and_mutation_seeds(row["seed"])[1])
+        demography, size = backgrounds.demography(k)
         model = None
         if sweep == "hard":
             model = simulate.hard_sweep(position, size, row["s"], row["time_since_fixation"])
@@ -276,8 +296,7 @@ def constant_size_during_sweeps(graph, population, slowest_s, oldest_fixation):
     """The deme's present size, which must not change from the present to the oldest possible
     sweep start (the slowest sweep fixed the longest ago); ScenarioError otherwise."""
     size = graph[population].epochs[-1].end_size
-    # Deterministic duration of a genic sweep from 1/2N to 1 - 1/2N, with a factor 2 to spare.
-    oldest = oldest_fixation + 4 * math.log(2 * size) / slowest_s
+    oldest = oldest_fixation + simulate.sweep_duration(slowest_s, size, 1 / (2 * size))
     for epoch in graph[population].epochs:
         if epoch.end_time < oldest and (epoch.start_size != size or epoch.end_size != size):
             raise ScenarioError(
