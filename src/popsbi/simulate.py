@@ -172,6 +172,8 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
             demography=msprime.Demography.from_demes(scaled_graph(graph, q)),
             sequence_length=length,
             recombination_rate=recombination_rate * q,
+            # continuous breakpoints, as fwdpy11's: none falls on the selected site's edges
+            discrete_genome=False,
             random_seed=int(rng.integers(1, 2**31)),
         )
         tables = ancestry.dump_tables()
