@@ -718,7 +718,6 @@ def _sweeps(raw, settings):
     soft = [cls for cls in classes if cls.startswith("soft")]
     if soft and not 0 < priors["start_frequency"].support[0] <= priors["start_frequency"].support[1] < 1:
         raise ConfigError(f"{key}.priors.start_frequency: a frequency within (0, 1) (needed by {', '.join(soft)})")
-
     window = raw["window"]
     if any(cls.endswith("_linked") for cls in classes) and priors["linked_distance"].support[0] < window / 2:
         raise ConfigError(

@@ -150,7 +150,6 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
     began = (sweep.time_since_fixation + sweep_duration(sweep.s, size, start)) / q
     streams = np.random.SeedSequence(int(seed)).spawn(3)
     rng = np.random.default_rng(streams[0])
-    recombination = fwdpy11.PoissonInterval(0, length, recombination_rate * q * length)
     allele = conditional.NewMutationParameters(
         # Copies within 20% of the start frequency (fwdpy11's FrequencyRange counts N, not 2N, copies).
         frequency=conditional.AlleleCount(1)
@@ -165,11 +164,24 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
     constant = demes.Builder(time_units="generations")
     constant.add_deme(population, epochs=[{"start_size": diploids}])
     constant = constant.resolve()
+
+    def forward(until, generations):
+        """fwdpy11's parameters of ``generations`` at the constant size, ending at generation ``until``."""
+        return fwdpy11.ModelParams(
+            recregions=[fwdpy11.PoissonInterval(0, length, recombination_rate * q * length)],
+            rates=(0, 0, None),
+            gvalue=fwdpy11.Multiplicative(2.0),
+            demography=fwdpy11.ForwardDemesGraph.from_demes(constant, burnin=until, burnin_is_exact=True),
+            simlen=generations,
+        )
+
     longest = int(20 * sweep_duration(sweep.s * q, diploids, start)) + 100
+    until_fixation = forward(longest, longest)
+    before = msprime.Demography.from_demes(scaled_graph(graph, q))
     for _ in range(100):  # a new ancestry when no lineage carries the start frequency
         ancestry = msprime.sim_ancestry(
             samples=[msprime.SampleSet(diploids, population=population, time=began)],
-            demography=msprime.Demography.from_demes(scaled_graph(graph, q)),
+            demography=before,
             sequence_length=length,
             recombination_rate=recombination_rate * q,
             # continuous breakpoints, as fwdpy11's: none falls on the selected site's edges
@@ -181,17 +193,15 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
         tables.nodes.population = np.zeros(tables.nodes.num_rows, dtype=np.int32)
         tables.migrations.clear()
         pop = fwdpy11.DiploidPopulation.create_from_tskit(tables.tree_sequence())
-        params = fwdpy11.ModelParams(
-            recregions=[recombination],
-            rates=(0, 0, None),
-            gvalue=fwdpy11.Multiplicative(2.0),
-            demography=fwdpy11.ForwardDemesGraph.from_demes(constant, burnin=longest, burnin_is_exact=True),
-            simlen=longest,
-        )
         forward_rng = fwdpy11.GSLrng(int(rng.integers(1, 2**31)))
         try:
             out = conditional.selective_sweep(
-                forward_rng, pop, params, allele, conditional.GlobalFixation(), return_when_stopping_condition_met=True
+                forward_rng,
+                pop,
+                until_fixation,
+                allele,
+                conditional.GlobalFixation(),
+                return_when_stopping_condition_met=True,
             )
             break
         except conditional.AddMutationFailure:
@@ -201,16 +211,7 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
     pop = out.pop
     since = int(round(sweep.time_since_fixation / q))
     if since:
-        after = fwdpy11.ModelParams(
-            recregions=[recombination],
-            rates=(0, 0, None),
-            gvalue=fwdpy11.Multiplicative(2.0),
-            demography=fwdpy11.ForwardDemesGraph.from_demes(
-                constant, burnin=pop.generation + since, burnin_is_exact=True
-            ),
-            simlen=since,
-        )
-        fwdpy11.evolvets(forward_rng, pop, after, simplification_interval=100)
+        fwdpy11.evolvets(forward_rng, pop, forward(pop.generation + since, since), simplification_interval=100)
     ts = pop.dump_tables_to_tskit()
     alive = ts.samples()[ts.nodes_time[ts.samples()] == 0]
     chosen = np.random.default_rng(streams[1]).choice(np.unique(alive // 2), individuals, replace=False)

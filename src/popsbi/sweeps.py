@@ -51,7 +51,7 @@ CLASSES = tuple(PARAMETERS)
 SWEPT = ("hard", "partial", "soft")
 #: Statistics of every subwindow and of the whole window (scikit-allel, as for the demographic stage).
 WINDOW_STATISTICS = ("pi", "theta_w", "tajimas_d", "haplotype_count", "garud_h", "kelly_zns")
-#: How the evaluation names each sweep network's probability of a hard sweep.
+#: How the evaluation names each sweep network's probability of a sweep inside the window.
 NETWORK_LABELS = {
     "cnn": "CNN P(sweep)",
     "exchangeable": "exchangeable CNN P(sweep)",
@@ -247,23 +247,23 @@ class SweepSimulations:
                 self.forward_scaling,
             )
             g = simulate.genotypes_of_one_deme(ts, self.windows.population, polarised=False)
-            return self._inject_missing(g, ancestry_and_mutation_seeds(row["seed"])[1])
-        demography, size = backgrounds.demography(k)
-        model = None
-        if sweep == "hard":
-            model = simulate.hard_sweep(position, size, row["s"], row["time_since_fixation"])
-        elif sweep == "partial":
-            model = simulate.partial_sweep(position, size, row["s"], row["end_frequency"])
-        ts = simulate.simulate(
-            demography,
-            {self.windows.population: self.individuals},
-            length,
-            self.mutation_rate,
-            self.recombination_rate,
-            row["seed"],
-            model=model,
-        )
-        g = simulate.genotypes_from_tree_sequence(ts, [self.windows.population], polarised=False)
+        else:
+            demography, size = backgrounds.demography(k)
+            model = None
+            if sweep == "hard":
+                model = simulate.hard_sweep(position, size, row["s"], row["time_since_fixation"])
+            elif sweep == "partial":
+                model = simulate.partial_sweep(position, size, row["s"], row["end_frequency"])
+            ts = simulate.simulate(
+                demography,
+                {self.windows.population: self.individuals},
+                length,
+                self.mutation_rate,
+                self.recombination_rate,
+                row["seed"],
+                model=model,
+            )
+            g = simulate.genotypes_from_tree_sequence(ts, [self.windows.population], polarised=False)
         return self._inject_missing(g, ancestry_and_mutation_seeds(row["seed"])[1])
 
     def _inject_missing(self, g, seed):
