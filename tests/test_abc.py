@@ -265,7 +265,7 @@ def test_pseudo_observed_data_keep_their_nan_statistics(root, monkeypatch, schem
         }
     )
     heldout = pd.DataFrame({"scenario": ["isolation_migration"], "sim_id": [0]})
-    observed, image, _ = observed_features(settings.observed, sumstats, heldout)
+    observed, image, _, _ = observed_features(settings.observed, sumstats, heldout)
     assert image is None  # no image dataset given
     assert list(observed.columns) == ["source", "sim_id", "N_A", "m", "pi_A"]
     assert np.isnan(observed["pi_A"].iloc[0])  # kept, so ABC drops it with a warning rather than failing

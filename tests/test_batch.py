@@ -128,9 +128,9 @@ def _tree_sequences(settings, scenario, rows):
         simulate(
             demography(model.graph({p: row[p] for p in simulation.parameters})),
             simulation.samples,
-            simulation.sequence_length,
+            *simulation.loci.lengths,  # one locus
             simulation.mutation_rate,
-            simulation.recombination(),
+            *simulation.recombination(),
             row["seed"],
         )
         for _, row in rows.iterrows()

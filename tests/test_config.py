@@ -159,10 +159,22 @@ def test_validate_does_not_modify_its_input(example_config, schema_path):
     [
         ({}, "observed: give either vcf .* or pseudo_observed_scenario"),
         ({"pseudo_observed_scenario": "nope"}, "observed.pseudo_observed_scenario: 'nope' is not a scenario"),
-        ({"vcf": "x.vcf.gz", "contig": "20", "start": 0}, "observed: with vcf, also give end"),
+        ({"vcf": "x.vcf.gz", "contig": "20", "start": 0}, "observed: with contig, also give end"),
+        ({"vcf": "x.vcf.gz"}, "observed: with vcf, also give its regions"),
         (
-            {"vcf": "x.vcf.gz", "contig": "20", "start": 0, "end": 10},
-            r"observed: the region \[0, 10\) is 10 bp but simulations are 1000000 bp",
+            {
+                "vcf": "x.vcf.gz",
+                "regions": [{"contig": "20", "start": 0, "end": 500}, {"contig": 20, "start": 400, "end": 900}],
+            },
+            r"observed: regions 20:1-500 and 20:401-900 overlap",
+        ),
+        (
+            {"vcf": "x.vcf.gz", "regions": [{"contig": "20", "start": 10, "end": 10}]},
+            r"observed.regions\[0\]: start \(10\) must be smaller than end \(10\)",
+        ),
+        (
+            {"vcf": "x.vcf.gz", "contig": "20", "start": 0, "end": 10, "bed": "loci.bed"},
+            "observed: give the regions one way .*, not bed and contig, start, end",
         ),
         (
             {"vcf": "x.vcf.gz", "contig": "20", "start": 0, "end": 1_000_000},
@@ -239,3 +251,51 @@ def test_bottleneck_sweep_example_is_the_demo_with_another_sweep_demography(root
     }
     demography = load_settings(example, schema_path).sweeps.demography
     assert demography.scenario == "bottleneck" and demography.parameters["T_end"] == 5000
+
+
+def multi_region(config, regions):
+    config = edit(config, ["observed"], {**config["observed"], "regions": regions})
+    for key in ("contig", "start", "end"):
+        del config["observed"][key]
+    del config["genome"]["recombination_map"]["start"], config["genome"]["recombination_map"]["end"]
+    return config
+
+
+def test_regions_are_the_simulated_loci_each_under_its_own_stretch_of_the_map(default_config, schema_path):
+    regions = [
+        {"contig": "20", "start": 1_000_000, "end": 1_250_000},
+        {"contig": "20", "start": 3_000_000, "end": 3_100_000},
+    ]
+    settings = load_settings(multi_region(default_config, regions), schema_path)
+    assert settings.loci.lengths == (250_000, 100_000) and settings.sequence_length == 350_000
+    assert [(start, end) for _, start, end in settings.recombination_maps] == [
+        (1_000_000, 1_250_000),
+        (3_000_000, 3_100_000),
+    ]
+    rate_maps = settings.simulation("constant").recombination()
+    assert [m.sequence_length for m in rate_maps] == [250_000, 100_000]
+    assert "sd_pi_EUR" in settings.networks.statistics and "pi_EUR" in settings.networks.statistics
+
+
+@pytest.mark.parametrize(
+    "bed, message",
+    [
+        (
+            "chrom\tstart\tend\n20\t1000000\t1100000\n",
+            r"observed.bed: BED file '.*' line 1: start 'start' and end 'end'",
+        ),
+        ("20\t1000000\n", r"observed.bed: BED file '.*' line 1: 2 column\(s\)"),
+        (
+            "20\t1000000\t1100000\n20\t1050000\t1200000\n",
+            r"observed: regions 20:1000001-1100000 and 20:1050001-1200000 overlap",
+        ),
+        ("20\t70000000\t70100000\n", r"observed: \[70000000, 70100000\) ends past the last position of genetic map"),
+        ("21\t1000000\t1100000\n", r"observed: region 21:1000001-1100000: contig '21' is not the chromosome of genome"),
+    ],
+)
+def test_bad_bed_files_stop_with_one_line(default_config, schema_path, tmp_path, bed, message):
+    (tmp_path / "loci.bed").write_text(bed)
+    config = multi_region(default_config, None)
+    config["observed"]["bed"] = str(tmp_path / "loci.bed")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config, schema_path)

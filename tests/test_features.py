@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from popsbi.features import FeatureSettings, haplotype_r, summary_statistics
+from popsbi.features import FeatureSettings, haplotype_r, loci_statistics, summary_statistics
 from popsbi.genotypes import Genotypes
 from popsbi.simulate import demography, genotypes_from_tree_sequence, simulate
 
@@ -199,3 +199,55 @@ def test_kelly_zns_is_the_mean_r_squared_of_all_pairs():
     # Perfectly linked SNPs (identical columns of alleles) give Z_nS = 1.
     linked = Genotypes(np.tile(h[:1], (5, 1)), np.arange(1, 6) * 100, {"P": np.arange(16)}, 10_000, False)
     assert summary_statistics(linked, FeatureSettings(statistics=("kelly_zns",)))["kelly_zns_P"] == pytest.approx(1)
+
+
+def _loci(lengths, seed=1):
+    """Independent neutral loci of one population A of 8 diploids (no migration, one deme)."""
+    b = demes.Builder(time_units="generations")
+    b.add_deme("A", epochs=[dict(start_size=NE)])
+    return [
+        genotypes_from_tree_sequence(
+            simulate(demography(b.resolve()), {"A": 8}, length, MU, 1e-8, seed + k), ["A"], False
+        )
+        for k, length in enumerate(lengths)
+    ]
+
+
+def test_statistics_over_loci_pool_sites_and_average_the_rest():
+    """Against scikit-allel's per-locus statistics: pi of the loci together is the length-weighted
+    mean of theirs, S their sum, Tajima's D their mean, the SFS that of every site, and sd_ the
+    spread across loci."""
+    lengths = (20_000, 50_000, 30_000)
+    loci = _loci(lengths)
+    settings = FeatureSettings(statistics=("segregating_sites", "pi", "tajimas_d", "sfs"))
+    stats = loci_statistics(loci, settings)
+    counts = [allel.HaplotypeArray(g.haplotypes).count_alleles(max_allele=1) for g in loci]
+    pis = [allel.sequence_diversity(g.positions, ac, start=1, stop=g.sequence_length) for g, ac in zip(loci, counts)]
+    assert stats["pi_A"] == pytest.approx(np.dot(pis, lengths) / sum(lengths))
+    assert stats["sd_pi_A"] == pytest.approx(np.std(pis))
+    assert stats["segregating_sites_A"] == sum(int(ac.count_segregating()) for ac in counts)
+    assert stats["tajimas_d_A"] == pytest.approx(np.mean([allel.tajima_d(ac) for ac in counts]))
+    folded = allel.sfs_folded(np.concatenate([ac[ac.is_segregating()] for ac in counts]), n=16)[1:]
+    by_bin = np.bincount(np.minimum((np.arange(1, 9) / 16 * 10).astype(int), 4), weights=folded, minlength=5)
+    assert [stats[f"sfs_A_{k}"] for k in range(5)] == pytest.approx(by_bin / folded.sum())
+
+
+def test_a_statistic_averages_the_loci_that_support_it():
+    loci = _loci((30_000, 40_000))
+    few = loci[0].sites(np.arange(len(loci[0].positions)) < 2)  # two SNPs: no Tajima's D
+    settings = FeatureSettings(statistics=("tajimas_d",))
+    assert loci_statistics([few, loci[1]], settings)["tajimas_d_A"] == pytest.approx(
+        summary_statistics(loci[1], settings)["tajimas_d_A"]
+    )
+    assert np.isnan(loci_statistics([few, few], settings)["tajimas_d_A"])
+
+
+def test_ld_decay_over_loci_pools_pairs_within_loci_only():
+    """Two copies of one locus: pairs across the copies (identical SNPs, r^2 = 1, at distances the
+    bins cover) would raise every bin; within-locus pairs alone give the locus's own LD decay."""
+    (locus,) = _loci((20_000,))
+    settings = FeatureSettings(statistics=("ld",), ld_distance_bins=(0, 5_000, 20_000, 50_000))
+    once = summary_statistics(locus, settings)
+    twice = loci_statistics([locus, locus], settings)
+    assert [twice[f"ld_r2_A_{k}"] for k in range(2)] == pytest.approx([once[f"ld_r2_A_{k}"] for k in range(2)])
+    assert np.isnan(twice["ld_r2_A_2"])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from popsbi.genotypes import Genotypes
-from popsbi.images import genotype_image, similarity_order
+from popsbi.images import genotype_image, loci_image, similarity_order
 
 
 def random_genotypes(n_sites, sizes=(6, 4), seed=0, length=10_000):
@@ -117,3 +117,17 @@ def test_rows_are_sorted_within_each_tile():
             assert Counter(map(bytes, unsorted[rows, columns])) == Counter(map(bytes, sorted_[rows, columns]))
             block = sorted_[rows, columns]
             assert np.array_equal(block, block[similarity_order(block)])
+
+
+def test_an_image_of_loci_gives_each_locus_its_share_of_tiles():
+    loci = [
+        random_genotypes(n, seed=k, length=length)
+        for k, (n, length) in enumerate([(80, 5_000), (40, 20_000), (60, 8_000)])
+    ]
+    image, distances = loci_image(loci, 16, "similarity", tiles=3)
+    alone = [genotype_image(locus, 16, "similarity", tiles=1) for locus in loci]
+    assert np.array_equal(image, np.hstack([part for part, _ in alone]))
+    assert np.array_equal(distances, np.concatenate([part for _, part in alone]))
+    two_each, _ = loci_image(loci[:2], 16, "similarity", tiles=4)
+    assert np.array_equal(two_each[:, :32], genotype_image(loci[0], 16, "similarity", tiles=2)[0])
+    assert np.array_equal(loci_image(loci[:1], 16, tiles=2)[0], genotype_image(loci[0], 16, tiles=2)[0])

@@ -6,10 +6,14 @@ import demes
 import numpy as np
 import pytest
 
+from popsbi.config import ObservedSettings
 from popsbi.errors import DataError
 from popsbi.features import FeatureSettings, summary_statistics
 from popsbi.observed import read_popmap, read_vcf_region
-from popsbi.simulate import demography, genotypes_from_tree_sequence, simulate
+from popsbi.regions import Region
+from popsbi.simulate import Loci, demography, genotypes_from_tree_sequence, simulate
+from popsbi.stages.observed import observed_features
+from popsbi.summaries import Summaries
 
 LENGTH = 200_000
 
@@ -111,3 +115,48 @@ def test_truncated_vcf_is_a_data_error(tmp_path, simulated):
     truncated.write_bytes(gzip.compress(vcf.read_bytes())[:3000])
     with pytest.raises(DataError, match="cannot read VCF"):
         read_vcf_region(truncated, "7", 0, LENGTH, {"A": 1}, None, seed=0)
+
+
+def test_regions_of_a_vcf_are_summarised_as_the_loci_of_a_simulation(tmp_path):
+    """A VCF holding a multi-locus simulation's loci, read region by region, gives the simulation's
+    statistics, image and per-locus table: the observed and simulated paths agree over loci."""
+    loci = Loci((30_000, 50_000, 20_000))
+    b = demes.Builder(time_units="generations")
+    b.add_deme("A", epochs=[dict(start_size=5000)])
+    simulated = [
+        genotypes_from_tree_sequence(ts, ["A"], False)
+        for ts in loci.simulate(demography(b.resolve()), {"A": 6}, 2e-8, [1e-8] * 3, 4)
+    ]
+    starts = [0, 100_000, 200_000]  # the regions of the chromosome where the loci lie
+    records = [
+        f"3\t{start + position}\t.\tA\tT\t.\tPASS\t.\tGT\t"
+        + "\t".join(f"{row[2 * i]}|{row[2 * i + 1]}" for i in range(6))
+        for start, locus in zip(starts, simulated)
+        for position, row in zip(locus.positions, locus.haplotypes)
+    ]
+    samples = "\t".join(f"i{i}" for i in range(6))
+    (tmp_path / "loci.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=3,length=300000>\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+        f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{samples}\n" + "\n".join(records) + "\n"
+    )
+    regions = tuple(Region("3", start, start + length) for start, length in zip(starts, loci.lengths))
+    summaries = Summaries(FeatureSettings(), 8, 3, "similarity", False)
+    settings = ObservedSettings(
+        vcf=str(tmp_path / "loci.vcf"),
+        regions=regions,
+        popmap=None,
+        pseudo_observed_scenario=None,
+        samples={"A": 6},
+        seed=1,
+        summaries=summaries,
+        parameter_names=(),
+        min_snps=10,
+    )
+    table, image, distances, per_locus = observed_features(settings)
+    statistics, expected_image, expected_distances = summaries.of(simulated)
+    assert table.drop(columns="source").iloc[0].to_dict() == pytest.approx(statistics, nan_ok=True)
+    assert "sd_pi_A" in statistics
+    assert np.array_equal(image, expected_image) and np.array_equal(distances, expected_distances)
+    assert list(per_locus["region"]) == ["3:1-30000", "3:100001-150000", "3:200001-220000"]
+    assert list(per_locus["snps"]) == [len(locus.positions) for locus in simulated]

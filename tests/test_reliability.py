@@ -218,7 +218,7 @@ def _set(*path_and_value):
         ),
         (
             _set("observed", "contig", "chr21"),
-            "observed.contig: 'chr21' is not the chromosome of genome.recombination_map",
+            "observed: region chr21:1000001-2000000: contig 'chr21' is not the chromosome of genome.recombination_map",
         ),
         (
             _set("samples", "EUR", 500),

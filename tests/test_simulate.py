@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from popsbi.genetic_map import read_recombination_map
-from popsbi.simulate import Sweep, demography, forward_sweep, genotypes_from_tree_sequence, hard_sweep, simulate
+from popsbi.simulate import Loci, Sweep, demography, forward_sweep, genotypes_from_tree_sequence, hard_sweep, simulate
 
 
 def graph():
@@ -98,3 +98,15 @@ def test_a_soft_sweep_keeps_the_diversity_of_its_founding_copies():
     assert site[f0] == pytest.approx(f0, rel=0.5)
     assert site[None] < site[f0] / 2
     assert all(ts.num_samples == 20 and ts.num_sites == 0 for ts in runs[f0])  # mu = 0: no site, not even the swept one
+
+
+def test_loci_simulate_alone_each_with_its_own_seed_and_map():
+    loci = Loci((20_000, 10_000, 20_000))
+    own_map = msprime.RateMap(position=[0, 5_000, 20_000], rate=[1e-8, 5e-8])
+    tree_sequences = loci.simulate(demography(graph()), {"A": 3, "B": 2}, 1e-7, [own_map, 1e-8, 1e-8], 7)
+    assert [ts.sequence_length for ts in tree_sequences] == [20_000, 10_000, 20_000]
+    # a single region simulates as before loci existed: with the simulation's seed
+    alone = simulate(demography(graph()), {"A": 3, "B": 2}, 20_000, 1e-7, own_map, 7)
+    assert tree_sequences[0].tables.equals(alone.tables, ignore_provenance=True)
+    first, third = (genotypes_from_tree_sequence(ts, ["A", "B"], True) for ts in tree_sequences[::2])
+    assert not np.array_equal(first.positions, third.positions)  # same length and rate, other seeds

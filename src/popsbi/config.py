@@ -25,11 +25,13 @@ import yaml
 
 from popsbi import cluster, features, sweeps, yamlfiles
 from popsbi.errors import ConfigError, ConstraintError, DataError, PriorError, ScenarioError
-from popsbi.genetic_map import map_chromosome, read_recombination_map
+from popsbi.genetic_map import map_chromosome, read_recombination_maps
 from popsbi.nn.hyperparameters import READS_IMAGES, Hyperparameters, Search, SearchSpace
 from popsbi.observed import individuals_by_population, read_popmap, vcf_header
 from popsbi.priors import Prior, batch_rows, draw_prior_table
+from popsbi.regions import Region, first_overlap, read_bed
 from popsbi.scenarios import ScenarioModel, extant_demes
+from popsbi.simulate import Loci
 from popsbi.summaries import Summaries
 
 #: Parameters that the genome section may put a prior on.
@@ -59,10 +61,10 @@ class SimulationSettings:
     model: str
     parameters: tuple  # the model's placeholders, columns of the prior table
     samples: dict
-    sequence_length: int
+    loci: Loci
     mutation_rate: float | None  # None: a prior, drawn per simulation
-    recombination_rate: float | None  # None: a prior, or the map below
-    recombination_map: dict | None  # path, start, end of a genetic map
+    recombination_rate: float | None  # None: a prior, or the maps below
+    recombination_maps: tuple | None  # (path, start, end) of each locus's stretch of a genetic map
     summaries: Summaries
     simulations: int
     batch_size: int
@@ -72,10 +74,16 @@ class SimulationSettings:
         return batch_rows(batch, self.batch_size, self.simulations)
 
     def recombination(self):
-        """Per-bp rate (when fixed) or RateMap of the simulated region; None when it is a prior."""
-        if self.recombination_map is not None:
-            return read_recombination_map(**self.recombination_map)
-        return self.recombination_rate
+        """Each locus's per-bp rate (when fixed) or RateMap; None when the rate is a prior."""
+        if self.recombination_maps is not None:
+            maps = {}
+            for path in dict.fromkeys(path for path, _, _ in self.recombination_maps):
+                spans = [(start, end) for other, start, end in self.recombination_maps if other == path]
+                maps[path] = iter(read_recombination_maps(path, spans))
+            return [next(maps[path]) for path, _, _ in self.recombination_maps]
+        if self.recombination_rate is None:
+            return None
+        return [self.recombination_rate] * len(self.loci.lengths)
 
 
 @dataclass(frozen=True)
@@ -118,9 +126,7 @@ class ObservedSettings:
     """The observed data (a VCF region, or a held-out simulation) and how to summarise them."""
 
     vcf: str | None
-    contig: str | None
-    start: int | None
-    end: int | None
+    regions: tuple | None  # Region, one per locus
     popmap: str | None
     pseudo_observed_scenario: str | None
     samples: dict
@@ -216,7 +222,9 @@ class Settings:
     samples: dict
     scenarios: dict
     genome_priors: dict
-    sequence_length: int
+    loci: Loci
+    regions: tuple | None  # the observed regions (Region), one per locus; None without any
+    recombination_maps: tuple | None  # (path, start, end) of each locus's stretch of a genetic map
     summaries: Summaries
     abc: AbcSettings = None
     networks: NetworkSettings = None
@@ -224,6 +232,11 @@ class Settings:
     network_seeds: int = 1  # networks of each architecture trained on every training simulation
     observed: ObservedSettings = None
     sweeps: SweepStage = None  # None when the stage is off
+
+    @property
+    def sequence_length(self):
+        """Simulated bp of one replicate, all loci together."""
+        return sum(self.loci.lengths)
 
     @property
     def n_batches(self):
@@ -255,12 +268,12 @@ class Settings:
             model=self.scenarios[scenario].model,
             parameters=tuple(self.scenarios[scenario].priors),
             samples=dict(self.samples),
-            sequence_length=self.sequence_length,
+            loci=self.loci,
             mutation_rate=None if "mutation_rate" in self.genome_priors else float(genome["mutation_rate"]),
             recombination_rate=None
             if isinstance(genome["recombination_rate"], dict)
             else float(genome["recombination_rate"]),
-            recombination_map=genome["recombination_map"],
+            recombination_maps=self.recombination_maps,
             summaries=self.summaries,
             simulations=self.simulations_per_scenario,
             batch_size=self.batch_size,
@@ -317,6 +330,7 @@ class Settings:
             "batches": self.n_batches * len(self.scenarios),
             "samples": dict(self.samples),
             "sequence_length": self.sequence_length,
+            "loci": len(self.loci.lengths),
             "networks": list(self.raw["cnn"]["architectures"]),
             "sweeps": None
             if targets is None
@@ -365,6 +379,14 @@ def load_settings(config, schema_path):
     }
     if genome["recombination_map"] is not None:
         genome_priors.pop("recombination_rate", None)
+    regions = _regions(config["observed"])
+    recombination_maps = _recombination_maps(genome["recombination_map"], regions)
+    if regions is not None:
+        lengths = tuple(region.length for region in regions)
+    elif recombination_maps is not None:
+        lengths = tuple(end - start for _, start, end in recombination_maps)
+    else:
+        lengths = (genome["sequence_length"],)
     statistics = _from_section(features.FeatureSettings, feature_config)
     _check_features(statistics, feature_config["polarised"])
     settings = Settings(
@@ -375,7 +397,9 @@ def load_settings(config, schema_path):
         samples=dict(config["samples"]),
         scenarios={},
         genome_priors=genome_priors,
-        sequence_length=genome["sequence_length"],
+        loci=Loci(lengths),
+        regions=regions,
+        recombination_maps=recombination_maps,
         summaries=Summaries(
             statistics,
             feature_config["image"]["n_snps"],
@@ -384,8 +408,6 @@ def load_settings(config, schema_path):
             feature_config["polarised"],
         ),
     )
-    if genome["recombination_map"] is not None:
-        settings.sequence_length = _check_recombination_map(genome["recombination_map"])
     if len(config["scenarios"]) < 2:
         raise ConfigError(
             f"scenarios: model choice needs at least two scenarios, the config has one "
@@ -401,7 +423,7 @@ def load_settings(config, schema_path):
         population_sizes=tuple(2 * n for n in settings.samples.values()),
         hyperparameters=_from_section(Hyperparameters, config["cnn"]),
         parameter_priors=_parameter_priors(settings) if config["cnn"]["parameter_head"] else None,
-        statistics=tuple(settings.summaries.statistic_names(settings.samples)),
+        statistics=tuple(settings.summaries.statistic_names(settings.samples, len(lengths))),
     )
     settings.search = _search(config["cnn"])
     settings.network_seeds = config["cnn"]["seeds"]
@@ -497,22 +519,94 @@ def _parameter_priors(settings):
     } or None
 
 
-def _check_recombination_map(spec):
-    key = "genome.recombination_map"
-    if not spec["start"] < spec["end"]:
-        raise ConfigError(f"{key}: start ({spec['start']}) must be smaller than end ({spec['end']})")
-    if not Path(spec["path"]).is_file():
-        # The workflow may produce the map (rule shapeit4_example); checked again when read.
-        return spec["end"] - spec["start"]
-    try:
-        rate_map = read_recombination_map(**spec)
-    except Exception as err:  # msprime/numpy raise various errors on malformed maps
+def _regions(observed):
+    """The observed regions (a list, a BED file, or one contig, start, end), or None without any."""
+    key = "observed"
+    single = [name for name in ("contig", "start", "end") if name in observed]
+    given = [name for name in ("regions", "bed") if observed[name] is not None] + (
+        ["contig, start, end"] if single else []
+    )
+    if len(given) > 1:
         raise ConfigError(
-            f"{key}.path: cannot read '{spec['path']}' as a genetic map (columns: position bp, chromosome, cM): {err}"
-        ) from None
-    if np.isnan(rate_map.rate).all():
-        raise ConfigError(f"{key}: the map has no positions within [{spec['start']}, {spec['end']})")
-    return int(rate_map.sequence_length)
+            f"{key}: give the regions one way (regions, bed, or contig with start and end), not {' and '.join(given)}"
+        )
+    if observed["bed"] is not None:
+        with _key(f"{key}.bed"):
+            regions = read_bed(observed["bed"])
+    elif observed["regions"] is not None:
+        regions = [Region(str(r["contig"]), r["start"], r["end"]) for r in observed["regions"]]
+        for i, region in enumerate(regions):
+            if region.start >= region.end:
+                raise ConfigError(f"{key}.regions[{i}]: start ({region.start}) must be smaller than end ({region.end})")
+    elif single:
+        missing = [name for name in ("contig", "start", "end") if name not in observed]
+        if missing:
+            raise ConfigError(f"{key}: with {single[0]}, also give {', '.join(missing)}")
+        if observed["start"] >= observed["end"]:
+            raise ConfigError(f"{key}: start ({observed['start']}) must be smaller than end ({observed['end']})")
+        regions = [Region(str(observed["contig"]), observed["start"], observed["end"])]
+    else:
+        if observed["vcf"] is not None:
+            raise ConfigError(f"{key}: with vcf, also give its regions (regions, bed, or contig, start and end)")
+        return None
+    overlap = first_overlap(regions)
+    if overlap:
+        raise ConfigError(f"{key}: regions {overlap[0]} and {overlap[1]} overlap; give each site once")
+    return tuple(regions)
+
+
+def _recombination_maps(spec, regions):
+    """(path, start, end) of each locus's stretch of the genetic map, or None without a map.
+
+    With start and end, the map's stretch is the one simulated region (and must be the observed
+    one); without them, each observed region follows its own stretch, of the map whose path has
+    ``{contig}`` replaced by the region's contig.
+    """
+    key = "genome.recombination_map"
+    if spec is None:
+        return None
+    if ("start" in spec) != ("end" in spec):
+        raise ConfigError(f"{key}: give start and end together, or neither (each observed region's stretch)")
+    if "start" in spec:
+        if not spec["start"] < spec["end"]:
+            raise ConfigError(f"{key}: start ({spec['start']}) must be smaller than end ({spec['end']})")
+        if regions is not None:
+            _check_same_region(regions, spec)
+        spans = [(spec["path"], spec["start"], spec["end"], regions[0] if regions else None)]
+    elif regions is None:
+        raise ConfigError(f"{key}: give start and end, or observed regions whose stretches of the map are simulated")
+    else:
+        spans = [
+            (spec["path"].replace("{contig}", region.contig), region.start, region.end, region) for region in regions
+        ]
+    for path in dict.fromkeys(path for path, *_ in spans):
+        if not Path(path).is_file():
+            continue  # the workflow may produce the map (rule shapeit4_example); checked again when read
+        here = [(start, end, region) for other, start, end, region in spans if other == path]
+        chromosome = map_chromosome(path)
+        for _, _, region in here:
+            if (
+                region is not None
+                and chromosome is not None
+                and _bare_contig(chromosome) != _bare_contig(region.contig)
+            ):
+                raise ConfigError(
+                    f"observed: region {region}: contig '{region.contig}' is not the chromosome of "
+                    f"genome.recombination_map ('{path}' is a map of '{chromosome}')"
+                )
+        try:
+            rate_maps = read_recombination_maps(path, [(start, end) for start, end, _ in here])
+        except DataError as err:
+            raise ConfigError(f"observed: {err}") from None
+        except Exception as err:  # msprime/numpy raise various errors on malformed maps
+            raise ConfigError(
+                f"{key}.path: cannot use '{path}' as a genetic map (columns: position bp, chromosome, cM): {err}"
+            ) from None
+        for (start, end, region), rate_map in zip(here, rate_maps):
+            if np.isnan(rate_map.rate).all():
+                where = f"observed region {region}" if region is not None else key
+                raise ConfigError(f"{where}: the map '{path}' has no positions within [{start}, {end})")
+    return tuple((path, start, end) for path, start, end, _ in spans)
 
 
 def _observed(observed, settings):
@@ -527,17 +621,6 @@ def _observed(observed, settings):
                 f"(scenarios: {', '.join(settings.scenarios)})"
             )
     else:
-        missing = [name for name in ("contig", "start", "end") if name not in observed]
-        if missing:
-            raise ConfigError(f"{key}: with vcf, also give {', '.join(missing)}")
-        length = observed["end"] - observed["start"]
-        _check_same_region(observed, settings.raw["genome"]["recombination_map"])
-        if length != settings.sequence_length:
-            raise ConfigError(
-                f"{key}: the region [{observed['start']}, {observed['end']}) is {length} bp but "
-                f"simulations are {settings.sequence_length} bp; observed data must be summarised "
-                "as the simulations are"
-            )
         if observed["popmap"] is None and len(settings.samples) > 1:
             raise ConfigError(
                 f"{key}.popmap: the config samples {len(settings.samples)} populations; "
@@ -547,12 +630,19 @@ def _observed(observed, settings):
             raise ConfigError(f"{key}.popmap: no such file '{observed['popmap']}'")
         with _key(f"{key}.popmap"):
             popmap = read_popmap(observed["popmap"]) if observed["popmap"] else None
-        _check_vcf(observed["vcf"], observed["contig"], settings.samples, popmap, key, lambda pop: f"samples.{pop}")
+        for contig in dict.fromkeys(region.contig for region in settings.regions):
+            _check_vcf(observed["vcf"], contig, settings.samples, popmap, key, lambda pop: f"samples.{pop}")
+        if Path(observed["vcf"]).is_file():
+            _, contigs = vcf_header(observed["vcf"])
+            for region in settings.regions:
+                length = contigs.get(region.contig)
+                if length is not None and region.end > length:
+                    raise ConfigError(
+                        f"{key}: region {region} ends past contig {region.contig} of '{observed['vcf']}' ({length} bp)"
+                    )
     return ObservedSettings(
         vcf=observed["vcf"],
-        contig=observed.get("contig"),
-        start=observed.get("start"),
-        end=observed.get("end"),
+        regions=settings.regions,
         popmap=observed["popmap"],
         pseudo_observed_scenario=observed["pseudo_observed_scenario"],
         samples=dict(settings.samples),
@@ -586,25 +676,21 @@ def _check_vcf(vcf, contig, samples, popmap, key, count_key, popmap_key=None):
             )
 
 
-def _check_same_region(observed, recombination_map):
-    """Simulations follow the genetic map of [start, end): it must be the observed region's."""
-    if recombination_map is None:
-        return
-    region = (observed["start"], observed["end"])
+def _check_same_region(regions, recombination_map):
+    """A map's stretch given by start and end is the one simulated region: the observed one."""
     simulated = (recombination_map["start"], recombination_map["end"])
+    if len(regions) > 1:
+        raise ConfigError(
+            f"observed: {len(regions)} regions are given, but genome.recombination_map's start and end name one; "
+            "leave them out, so that each region follows its own stretch of the map"
+        )
+    region = (regions[0].start, regions[0].end)
     if region != simulated:
         raise ConfigError(
             f"observed: the region [{region[0]}, {region[1]}) is not the one simulated under "
             f"genome.recombination_map [{simulated[0]}, {simulated[1]}); give both the same start and end, "
-            "so that simulations follow the observed region's recombination map"
+            "or leave out the map's, so that simulations follow the observed region's recombination map"
         )
-    if Path(recombination_map["path"]).is_file():
-        chromosome = map_chromosome(recombination_map["path"])
-        if chromosome is not None and _bare_contig(chromosome) != _bare_contig(observed["contig"]):
-            raise ConfigError(
-                f"observed.contig: '{observed['contig']}' is not the chromosome of genome.recombination_map "
-                f"('{recombination_map['path']}' is a map of '{chromosome}')"
-            )
 
 
 def _bare_contig(name):

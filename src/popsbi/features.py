@@ -1,19 +1,26 @@
-"""Summary statistics of a region, identical for simulations and real data.
+"""Summary statistics of a region or of many loci, identical for simulations and real data.
 
-Every statistic is computed from a :class:`~popsbi.genotypes.Genotypes` with
+Every statistic is computed from :class:`~popsbi.genotypes.Genotypes` with
 scikit-allel; per-site diversities (pi, dxy, Watterson's theta, theta_H) are per
 base pair over the whole region [1, sequence_length]. Column names are
 ``<statistic>_<population>`` or ``<statistic>_<pop1>_<pop2>``, with a bin suffix
 for binned statistics.
+
+Over several loci (:func:`loci_statistics`), statistics that add up over sites are those of
+the loci's sites together, per bp of their total length; LD decay pools the pairs of SNPs
+within each locus; the others are means over the loci that support them; and ``sd_<column>``
+is the standard deviation across loci of each per-locus statistic, the variation between
+independent genealogies that multi-locus studies summarise.
 """
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import allel
 import numpy as np
+import pandas as pd
 
-from popsbi.genotypes import central
+from popsbi.genotypes import central, concatenate
 
 #: Statistics computed within each population.
 PER_POPULATION = (
@@ -35,6 +42,12 @@ BETWEEN_POPULATIONS = ("dxy", "fst_hudson", "joint_sfs")
 STATISTICS = PER_POPULATION + BETWEEN_POPULATIONS
 #: Statistics that need to know the ancestral allele.
 NEED_POLARISED = frozenset({"theta_h", "fay_wu_h"})
+#: Statistics that add up over sites: over several loci, those of their sites pooled.
+POOLED_OVER_SITES = frozenset(
+    {"segregating_sites", "pi", "theta_w", "theta_h", "fay_wu_h", "sfs", "dxy", "fst_hudson", "joint_sfs"}
+)
+#: Statistics with one column per bin, summarised over loci by pooling, never by a mean and a spread.
+BINNED = frozenset({"sfs", "ld", "joint_sfs"})
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,40 @@ def summary_statistics(genotypes, settings):
         if "joint_sfs" in wanted:
             out.update(_binned_joint_sfs(ac1, ac2, g.polarised, settings.joint_sfs_bins, pair))
     return {name: float(value) for name, value in out.items()}
+
+
+def loci_statistics(loci, settings):
+    """Dict of statistic column name -> value for a list of loci (one locus: :func:`summary_statistics`)."""
+    if len(loci) == 1:
+        return summary_statistics(loci[0], settings)
+    wanted = set(settings.statistics)
+    pooled = summary_statistics(concatenate(loci), _only(settings, wanted & POOLED_OVER_SITES))
+    per_locus = locus_statistics(loci, settings)
+    # pandas' mean skips the loci that cannot support a statistic (NaN, e.g. Tajima's D with fewer
+    # than 3 SNPs); it is NaN only when no locus can
+    out = {**pooled, **{name: float(values.mean()) for name, values in per_locus.items() if name not in pooled}}
+    if "ld" in wanted:
+        for pop, haplotypes in loci[0].populations.items():
+            parts = [_ld_sums(locus, pop, _allele_counts(locus, haplotypes), settings) for locus in loci]
+            sums, pairs = (np.sum(part, axis=0) for part in zip(*parts))
+            out.update(_ld_means(sums, pairs, pop))
+    out.update({f"sd_{name}": float(values.std(ddof=0)) for name, values in per_locus.items()})
+    return out
+
+
+def locus_statistics(loci, settings):
+    """Table of each locus's statistics that are not binned (one row per locus)."""
+    return pd.DataFrame(
+        [summary_statistics(locus, _only(settings, set(settings.statistics) - BINNED)) for locus in loci]
+    )
+
+
+def _only(settings, statistics):
+    return replace(settings, statistics=tuple(name for name in settings.statistics if name in statistics))
+
+
+def _allele_counts(genotypes, haplotypes):
+    return allel.HaplotypeArray(genotypes.haplotypes).count_alleles(max_allele=1, subpop=haplotypes)
 
 
 def harmonic_number(n):
@@ -211,7 +258,17 @@ def _binned_joint_sfs(ac1, ac2, polarised, bins, pair):
 
 
 def _ld_decay(g, pop, ac, settings):
-    """Mean r^2 between SNPs in distance bins (LD decay) within a population.
+    """Mean r^2 between SNPs in distance bins (LD decay) within a population."""
+    return _ld_means(*_ld_sums(g, pop, ac, settings), pop)
+
+
+def _ld_means(sums, pairs, pop):
+    means = np.divide(sums, pairs, out=np.full(len(sums), np.nan), where=pairs > 0)
+    return {f"ld_r2_{pop}_{k}": m for k, m in enumerate(means)}
+
+
+def _ld_sums(g, pop, ac, settings):
+    """Sums of r^2 between SNPs, and numbers of pairs, in distance bins within a population.
 
     Uses SNPs with minor allele frequency >= ``ld_min_maf`` in the population, at
     most ``ld_max_snps`` of them drawn at random with a fixed seed (a random subset,
@@ -223,18 +280,17 @@ def _ld_decay(g, pop, ac, settings):
     if len(sites) > settings.ld_max_snps:
         sites = np.sort(np.random.default_rng(0).choice(sites, settings.ld_max_snps, replace=False))
     edges = np.asarray(settings.ld_distance_bins, dtype=float)
-    means = np.full(len(edges) - 1, np.nan)
+    sums, pairs = np.zeros(len(edges) - 1), np.zeros(len(edges) - 1, dtype=np.int64)
     if len(sites) >= 2:
         r = haplotype_r(g.haplotypes[np.ix_(sites, g.populations[pop])])
         i, j = np.triu_indices(len(sites), k=1)
         r_squared = r[i, j] ** 2
         distance = g.positions[sites][j] - g.positions[sites][i]
         which = np.digitize(distance, edges) - 1
-        inside = (which >= 0) & (which < len(means))
-        sums = np.bincount(which[inside], weights=r_squared[inside], minlength=len(means))
-        pairs = np.bincount(which[inside], minlength=len(means))
-        means = np.divide(sums, pairs, out=means, where=pairs > 0)
-    return {f"ld_r2_{pop}_{k}": m for k, m in enumerate(means)}
+        inside = (which >= 0) & (which < len(sums))
+        sums = np.bincount(which[inside], weights=r_squared[inside], minlength=len(sums))
+        pairs = np.bincount(which[inside], minlength=len(pairs))
+    return sums, pairs
 
 
 def _kelly_zns(g, pop, segregating, settings):

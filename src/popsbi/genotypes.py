@@ -35,6 +35,20 @@ class Genotypes:
         )
 
 
+def concatenate(loci):
+    """Regions laid end to end as one region (the same individuals in each): for statistics that add
+    up over sites, and for images of several loci."""
+    offsets = np.cumsum([0, *(locus.sequence_length for locus in loci)])
+    first = loci[0]
+    return Genotypes(
+        np.concatenate([locus.haplotypes for locus in loci]),
+        np.concatenate([locus.positions + offset for locus, offset in zip(loci, offsets)]),
+        first.populations,
+        int(offsets[-1]),
+        first.polarised,
+    )
+
+
 def central(indices, n):
     """The ``n`` middle entries of ``indices`` (all of them when there are fewer)."""
     start = max((len(indices) - n) // 2, 0)

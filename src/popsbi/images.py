@@ -4,7 +4,7 @@ from collections import Counter
 
 import numpy as np
 
-from popsbi.genotypes import central
+from popsbi.genotypes import central, concatenate
 
 SORT_ROWS = ("none", "similarity")
 
@@ -53,6 +53,27 @@ def genotype_image(genotypes, n_snps, sort_rows="similarity", tiles=1):
                 image[rows, tile_columns] = image[rows, tile_columns][similarity_order(image[rows, tile_columns])]
                 row += len(idx)
     return image, distances
+
+
+def loci_image(loci, n_snps, sort_rows="similarity", tiles=1):
+    """Image of a list of loci, as :func:`genotype_image` returns it, ``tiles`` tiles wide.
+
+    One locus is :func:`genotype_image`'s image. Several are split, in order, into
+    min(tiles, number of loci) groups of consecutive loci, as equal in number as possible; the
+    tiles are shared out among the groups (the first groups get one more where they do not divide
+    evenly), and each group is imaged as its loci laid end to end. With as many tiles as loci,
+    each tile is one locus: its central SNPs, rows sorted within it.
+    """
+    if len(loci) == 1:
+        return genotype_image(loci[0], n_snps, sort_rows, tiles)
+    groups = np.array_split(np.arange(len(loci)), min(tiles, len(loci)))
+    parts = [
+        genotype_image(
+            concatenate([loci[i] for i in group]), n_snps, sort_rows, tiles // len(groups) + (k < tiles % len(groups))
+        )
+        for k, group in enumerate(groups)
+    ]
+    return np.hstack([image for image, _ in parts]), np.concatenate([distances for _, distances in parts])
 
 
 def similarity_order(matrix):

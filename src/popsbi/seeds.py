@@ -19,3 +19,10 @@ def rng(seed, label, *extra):
 def ancestry_and_mutation_seeds(seed):
     """Two seeds in msprime's range [1, 2**32) derived from a simulation's seed."""
     return [int(s) % (2**32 - 1) + 1 for s in np.random.SeedSequence(int(seed)).generate_state(2)]
+
+
+def locus_seed(seed, locus):
+    """The seed of locus number ``locus`` of a simulation: the simulation's own for locus 0."""
+    if locus == 0:
+        return int(seed)
+    return int(np.random.SeedSequence([int(seed), locus]).generate_state(1)[0]) + 1

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from popsbi.config import load_settings  # noqa: E402
 from popsbi.priors import draw_prior_table  # noqa: E402
 from popsbi.scenarios import ScenarioModel  # noqa: E402
-from popsbi.seeds import ancestry_and_mutation_seeds  # noqa: E402
+from popsbi.seeds import ancestry_and_mutation_seeds, locus_seed  # noqa: E402
 from popsbi.simulate import genotypes_from_tree_sequence  # noqa: E402
 from popsbi.stages.simulation import simulate_batch  # noqa: E402
 
@@ -31,31 +31,38 @@ SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 
 def bare_msprime(settings, rows):
-    """The least a simulation of these rows needs: resolve the model, simulate, add mutations."""
+    """The least a simulation of these rows needs: resolve the model, simulate and mutate each locus."""
     model = ScenarioModel(settings.scenario, settings.model)
     recombination = settings.recombination()
     tree_sequences = []
     for row in rows.to_dict("records"):
         graph = model.graph({name: row[name] for name in settings.parameters})
-        ancestry_seed, mutation_seed = ancestry_and_mutation_seeds(row["seed"])
-        ts = msprime.sim_ancestry(
-            samples=settings.samples,
-            demography=msprime.Demography.from_demes(graph),
-            sequence_length=settings.sequence_length,
-            recombination_rate=recombination,
-            random_seed=ancestry_seed,
-        )
-        tree_sequences.append(
-            msprime.sim_mutations(
-                ts, rate=settings.mutation_rate, model=msprime.BinaryMutationModel(), random_seed=mutation_seed
+        for locus, (length, rate) in enumerate(zip(settings.loci.lengths, recombination)):
+            ancestry_seed, mutation_seed = ancestry_and_mutation_seeds(locus_seed(row["seed"], locus))
+            ts = msprime.sim_ancestry(
+                samples=settings.samples,
+                demography=msprime.Demography.from_demes(graph),
+                sequence_length=length,
+                recombination_rate=rate,
+                random_seed=ancestry_seed,
             )
-        )
+            tree_sequences.append(
+                msprime.sim_mutations(
+                    ts, rate=settings.mutation_rate, model=msprime.BinaryMutationModel(), random_seed=mutation_seed
+                )
+            )
     return tree_sequences
 
 
 def features_only(settings, tree_sequences):
-    for ts in tree_sequences:
-        settings.summaries.of(genotypes_from_tree_sequence(ts, list(settings.samples), settings.summaries.polarised))
+    n_loci = len(settings.loci.lengths)
+    for first in range(0, len(tree_sequences), n_loci):
+        settings.summaries.of(
+            [
+                genotypes_from_tree_sequence(ts, list(settings.samples), settings.summaries.polarised)
+                for ts in tree_sequences[first : first + n_loci]
+            ]
+        )
 
 
 def best_of(rounds, function, *args):

@@ -26,6 +26,7 @@ rule observed_features:
     output:
         sumstats=report("results/observed/sumstats.tsv", caption="../report/observed.rst", category="ABC"),
         image="results/observed/image.npz",
+        loci="results/observed/loci.tsv",
     log:
         "logs/observed_features.log",
     benchmark:

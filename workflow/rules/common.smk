@@ -27,9 +27,8 @@ def prior_table_arguments(wildcards):
 
 
 def recombination_map_input(wildcards):
-    """The genetic map file, when simulations follow one (it may be produced by rule shapeit4_example)."""
-    spec = config["genome"]["recombination_map"]
-    return [spec["path"]] if spec else []
+    """The genetic map files, when simulations follow them (one may be produced by rule shapeit4_example)."""
+    return sorted({path for path, _, _ in SETTINGS.recombination_maps or ()})
 
 
 def observed_inputs(wildcards):

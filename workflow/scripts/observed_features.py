@@ -13,6 +13,7 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
             "heldout": pd.read_csv(inputs.heldout, sep="\t"),
             "dataset": load_image_dataset(inputs.images, inputs.distances, inputs.index),
         }
-    table, image, distances = observed_features(snakemake.params.observed, **simulated)
+    table, image, distances, loci = observed_features(snakemake.params.observed, **simulated)
     table.to_csv(snakemake.output.sumstats, sep="\t", index=False)
+    (pd.DataFrame({"region": []}) if loci is None else loci).to_csv(snakemake.output.loci, sep="\t", index=False)
     np.savez(snakemake.output.image, image=image, distances=distances)

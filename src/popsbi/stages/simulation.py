@@ -11,16 +11,19 @@ from popsbi.scenarios import ScenarioModel
 
 
 def simulate_batch(settings, rows, trees_path=None):
-    """Simulate every row of ``rows`` (a slice of the prior table of ``settings.scenario``).
+    """Simulate every row of ``rows`` (a slice of the prior table of ``settings.scenario``): each of
+    its loci, summarised together.
 
     Returns (table, images, distances): the table has the scenario label, the prior table's
     columns and one column per statistic; images and distances stack the rows' images in the
     table's order. When ``trees_path`` is given, the tree sequences are written there, one after
-    another (read them back with repeated ``tskit.load`` on one open file).
+    another, each simulation's loci in order (read them back with repeated ``tskit.load`` on one
+    open file).
     """
     model = ScenarioModel(settings.scenario, settings.model)
     summaries = settings.summaries
     populations = list(settings.samples)
+    loci = settings.loci
     recombination = settings.recombination()
     n_haplotypes = 2 * sum(settings.samples.values())
     images = np.zeros((len(rows), n_haplotypes, summaries.image_columns), dtype=np.uint8)
@@ -32,17 +35,20 @@ def simulate_batch(settings, rows, trees_path=None):
     with open(trees_path, "wb") if trees_path else contextlib.nullcontext() as trees:
         for i, row in enumerate(rows_with_progress):
             values = row._asdict()
-            ts = simulate.simulate(
+            if "recombination_rate" in values:
+                recombination = [values["recombination_rate"]] * len(loci.lengths)
+            tree_sequences = loci.simulate(
                 simulate.demography(model.graph({name: values[name] for name in settings.parameters})),
                 settings.samples,
-                settings.sequence_length,
                 values.get("mutation_rate", settings.mutation_rate),
-                values.get("recombination_rate", recombination),
+                recombination,
                 values["seed"],
             )
-            if trees:
+            for ts in tree_sequences if trees else ():
                 ts.dump(trees)
-            genotypes = simulate.genotypes_from_tree_sequence(ts, populations, summaries.polarised)
+            genotypes = [
+                simulate.genotypes_from_tree_sequence(ts, populations, summaries.polarised) for ts in tree_sequences
+            ]
             summary, images[i], distances[i] = summaries.of(genotypes)
             statistics.append(summary)
     table = pd.concat([rows.reset_index(drop=True), pd.DataFrame(statistics)], axis=1)

@@ -49,7 +49,8 @@ def run_table(facts, sumstats, heldout, observed_source):
         ("simulation batches (jobs)", facts["batches"]),
         ("held-out simulations (ABC and CNN test set)", len(heldout)),
         ("sampled individuals", ", ".join(f"{pop}: {n}" for pop, n in facts["samples"].items())),
-        ("sequence length (bp)", facts["sequence_length"]),
+        ("loci (observed regions) per simulation", facts["loci"]),
+        ("sequence length (bp), all loci together", facts["sequence_length"]),
         ("observed data", observed_source),
         ("networks", ", ".join(facts["networks"])),
     ]
