@@ -145,6 +145,26 @@ def test_exchangeable_network_ignores_the_order_of_haplotypes_within_populations
     assert not torch.allclose(*outputs["cnn"], atol=1e-3)
 
 
+def test_image_of_several_loci_is_read_tile_by_tile_whatever_their_order():
+    """With locus_tiles, the image layers see one locus's tile at a time (the same weights for each)
+    and average over tiles: reordering the loci changes nothing, and a tile's content still does."""
+    torch.manual_seed(0)
+    images = torch.randint(0, 2, (3, 10, 32), dtype=torch.uint8)
+    distances = torch.rand(3, 32)
+    none = torch.zeros(3, 0)
+    swapped = (
+        torch.cat([images[..., 16:], images[..., :16]], dim=2),
+        torch.cat([distances[:, 16:], distances[:, :16]], 1),
+    )
+    model = ScenarioClassifier("cnn", ["a", "b"], [10], filters=(4, 8), locus_tiles=2).eval()
+    with torch.no_grad():
+        original = model(images, distances, none)[0]
+        assert torch.allclose(original, model(*swapped, none)[0], atol=1e-5)
+        changed = images.clone()
+        changed[:, :, :16] = 1 - changed[:, :, :16]
+        assert not torch.allclose(original, model(changed, distances, none)[0], atol=1e-4)
+
+
 def test_exchangeable_network_keeps_populations_apart():
     torch.manual_seed(0)
     model = ScenarioClassifier("exchangeable", ["a", "b"], [5, 5], filters=(4,)).eval()

@@ -16,7 +16,7 @@ import copy
 import hashlib
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 import jsonschema
@@ -421,7 +421,9 @@ def load_settings(config, schema_path):
         seed=settings.seed,
         classes=tuple(settings.scenarios),
         population_sizes=tuple(2 * n for n in settings.samples.values()),
-        hyperparameters=_from_section(Hyperparameters, config["cnn"]),
+        hyperparameters=_from_section(
+            Hyperparameters, config["cnn"], locus_tiles=settings.summaries.image_tiles if len(lengths) > 1 else 1
+        ),
         parameter_priors=_parameter_priors(settings) if config["cnn"]["parameter_head"] else None,
         statistics=tuple(settings.summaries.statistic_names(settings.samples, len(lengths))),
     )
@@ -494,7 +496,7 @@ def _from_section(cls, section, **values):
     """A settings dataclass whose fields are keys of a config section (lists become tuples),
     and ``values`` for the fields that are not."""
     for field in fields(cls):
-        if field.name not in values:
+        if field.name not in values and (field.name in section or field.default is MISSING):
             value = section[field.name]
             values[field.name] = tuple(value) if isinstance(value, list) else value
     return cls(**values)

@@ -28,6 +28,9 @@ class Hyperparameters:
     parameter_loss_weight: float
     accelerator: str
     tensorboard: bool
+    # Tiles of separate loci side by side in the image: the image layers run on each tile and their
+    # features are averaged over the tiles (1: the image is one region, read whole).
+    locus_tiles: int = 1
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,13 @@ class ScenarioClassifier(pl.LightningModule):
         depth=2,
         batch_norm=True,
         lr_decay="none",
+        locus_tiles=1,
     ):
         super().__init__()
         self.save_hyperparameters()
         n_parameters = len(parameters["columns"]) if parameters else 0
         n_statistics = len(statistics["names"]) if statistics else 0
-        shape = Shape(tuple(filters), width, depth, dropout, batch_norm)
+        shape = Shape(tuple(filters), width, depth, dropout, batch_norm, locus_tiles)
         self.net = network(architecture, len(scenarios) + 2 * n_parameters, shape, population_sizes, n_statistics)
         self.n_scenarios, self.n_parameters = len(scenarios), n_parameters
         # Raw statistics are standardised by the training rows' mean and standard deviation; a NaN

@@ -51,13 +51,33 @@ def _dense_head(n_inputs, n_outputs, shape):
 
 
 def _image_features(shape):
-    """Convolutions (3x3), batch normalisation, ReLU and max pooling, averaged to 4x4; and the
-    number of features they give."""
+    """Convolutions (3x3), batch normalisation, ReLU and max pooling, averaged to 4x4 (on each
+    locus's tile when the image holds several, see :class:`PerTile`); and the number of features
+    they give."""
     layers, channels = [], 2
     for i, width in enumerate(shape.filters):
         layers += _conv_block(channels, width, (3, 3), 2 if i < len(shape.filters) - 1 else 1, shape.batch_norm)
         channels = width
-    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d((4, 4)), nn.Flatten()), channels * 16
+    features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d((4, 4)), nn.Flatten())
+    if shape.locus_tiles > 1:
+        features = PerTile(features, shape.locus_tiles)
+    return features, channels * 16
+
+
+class PerTile(nn.Module):
+    """The same layers on each of the image's ``tiles`` column blocks (one per locus, or group of
+    loci), their features averaged over the tiles: weights are shared across loci, which have
+    independent genealogies, and the loci's order cannot matter."""
+
+    def __init__(self, layers, tiles):
+        super().__init__()
+        self.layers, self.tiles = layers, tiles
+
+    def forward(self, x):
+        batch, channels, rows, columns = x.shape
+        tiles = x.reshape(batch, channels, rows, self.tiles, columns // self.tiles).permute(0, 3, 1, 2, 4)
+        features = self.layers(tiles.reshape(batch * self.tiles, channels, rows, columns // self.tiles))
+        return features.reshape(batch, self.tiles, -1).mean(dim=1)
 
 
 def _statistics_features(n_statistics, shape):
@@ -148,6 +168,7 @@ class Shape:
     depth: int = 2
     dropout: float = 0.5
     batch_norm: bool = True
+    locus_tiles: int = 1  # tiles of separate loci, read one by one (see PerTile)
 
 
 def network(architecture, n_outputs, shape, population_sizes, n_statistics=0):

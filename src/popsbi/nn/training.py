@@ -216,6 +216,7 @@ def classifier(architecture, classes, population_sizes, hyperparameters, data, s
         learning_rate=hp.learning_rate,
         weight_decay=hp.weight_decay,
         lr_decay=hp.lr_decay,
+        locus_tiles=hp.locus_tiles,
         parameters=data.parameters.state() if data.parameters else None,
         parameter_loss_weight=hp.parameter_loss_weight,
         statistics=data.statistics_state(),
