@@ -22,7 +22,7 @@ def example_config(root, monkeypatch):
 def test_shipped_configs_are_valid(default_config, example_config, schema_path):
     default = load_settings(default_config, schema_path)
     assert list(default.scenarios) == ["constant", "bottleneck", "bottleneck_expansion"]
-    assert default.sequence_length == 1_000_000
+    assert default.sequence_length == 1_000_000 and default.loci.lengths == (100_000,) * 10
     example = load_settings(example_config, schema_path)
     assert list(example.scenarios) == ["isolation", "isolation_migration", "founder"]
     assert example.samples == {"A": 10, "B": 10}
@@ -254,11 +254,7 @@ def test_bottleneck_sweep_example_is_the_demo_with_another_sweep_demography(root
 
 
 def multi_region(config, regions):
-    config = edit(config, ["observed"], {**config["observed"], "regions": regions})
-    for key in ("contig", "start", "end"):
-        del config["observed"][key]
-    del config["genome"]["recombination_map"]["start"], config["genome"]["recombination_map"]["end"]
-    return config
+    return edit(config, ["observed"], {"vcf": config["observed"]["vcf"], "regions": regions})
 
 
 def test_regions_are_the_simulated_loci_each_under_its_own_stretch_of_the_map(default_config, schema_path):

@@ -92,7 +92,7 @@ def _haploid(data):
         (
             "other contig",
             lambda data: gzip.compress(gzip.decompress(data).replace(b"\n20\t", b"\n21\t")),
-            "no variants in 20:1000001-2000000 .*contig",
+            "no variants in any of the 10 regions .*contigs named as in the VCF",
         ),
     ],
 )
@@ -212,12 +212,13 @@ def _set(*path_and_value):
     "edit, message",
     [
         (
-            lambda config: config["observed"].update(start=3_000_000, end=4_000_000),
-            r"observed: the region \[3000000, 4000000\) is not the one simulated under genome.recombination_map "
-            r"\[1000000, 2000000\)",
+            lambda config: config["genome"]["recombination_map"].update(start=1_000_000, end=2_000_000),
+            "observed: 10 regions are given, but genome.recombination_map's start and end name one",
         ),
         (
-            _set("observed", "contig", "chr21"),
+            lambda config: config["observed"].update(
+                bed=None, regions=[{"contig": "chr21", "start": 10**6, "end": 2 * 10**6}]
+            ),
             "observed: region chr21:1000001-2000000: contig 'chr21' is not the chromosome of genome.recombination_map",
         ),
         (

@@ -165,11 +165,15 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     assert len(sumstats) == 18
     assert (sumstats["segregating_sites_EUR"] > 0).all()
     images = np.load(directory / "results" / "datasets" / "images.npy", mmap_mode="r")
-    assert images.shape == (18, 100, 128)
+    assert images.shape == (18, 100, 160)  # one tile of 16 SNPs for each of the ten regions
     observed = pd.read_csv(directory / "results" / "observed" / "sumstats.tsv", sep="\t")
-    assert observed["source"].iloc[0].startswith("resources/shapeit4-example/reference.vcf.gz 20:1000001-2000000")
-    # About 7,300 biallelic SNPs in this 1 Mb, a few thousand of them polymorphic among 50 individuals.
+    source = "resources/shapeit4-example/reference.vcf.gz 10 regions (20:1000001-1100000 to 20:3700001-3800000"
+    assert observed["source"].iloc[0].startswith(source + ", 1,000,000 bp)")
+    # Some thousands of SNPs polymorphic among 50 individuals in the ten 100 kb regions.
     assert 1000 < observed["segregating_sites_EUR"].iloc[0] < 7600
+    loci = pd.read_csv(directory / "results" / "observed" / "loci.tsv", sep="\t")
+    assert len(loci) == 10 and loci["snps"].sum() == observed["segregating_sites_EUR"].iloc[0]
+    assert observed["sd_pi_EUR"].iloc[0] == pytest.approx(loci["pi_EUR"].std(ddof=0))
     choice = pd.read_csv(directory / "results" / "abc" / "model_choice.tsv", sep="\t")
     assert choice["rejection"].sum() == pytest.approx(1)
     # The sweep scan of the whole excerpt, chr20:1-4 Mb, in 100 kb windows every 50 kb.

@@ -32,7 +32,7 @@ FIRST, SPACING = 1_000_000, 1_500
 def with_regions(config, regions):
     config = yaml.safe_load(yaml.safe_dump(config))
     config["observed"] = {
-        **{key: value for key, value in config["observed"].items() if key not in ("contig", "start", "end")},
+        **{key: value for key, value in config["observed"].items() if key not in ("contig", "start", "end", "bed")},
         "regions": regions,
     }
     config["genome"]["recombination_map"] = {"path": config["genome"]["recombination_map"]["path"]}

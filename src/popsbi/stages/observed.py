@@ -39,7 +39,12 @@ def observed_features(settings, sumstats=None, heldout=None, dataset=None):
         return table, np.array(images[position]), np.array(distances[position]), None
     popmap = read_popmap(settings.popmap) if settings.popmap else None
     loci = _read_regions(settings, popmap)
-    regions = ", ".join(map(str, settings.regions)) if len(loci) < 4 else f"{len(loci)} regions"
+    regions = (
+        ", ".join(map(str, settings.regions))
+        if len(loci) < 4
+        else f"{len(loci)} regions ({settings.regions[0]} to {settings.regions[-1]}, "
+        f"{sum(region.length for region in settings.regions):,} bp)"
+    )
     segregating = sum(_segregating_sites(locus) for locus in loci)
     if segregating < settings.min_snps:
         raise DataError(
@@ -72,7 +77,10 @@ def _read_regions(settings, popmap):
         for region in on_contig:
             loci[region] = stretch.window(region.start - start, region.end - start)
     if not loci:
-        raise EmptyRegionError(f"VCF '{settings.vcf}' has no variants in any of the {len(settings.regions)} regions")
+        raise EmptyRegionError(
+            f"VCF '{settings.vcf}' has no variants in any of the {len(settings.regions)} regions "
+            "(are their contigs named as in the VCF, e.g. '20' or 'chr20'?)"
+        )
     # a contig without variants gives its regions no SNPs, with the individuals of the others
     some = next(iter(loci.values()))
     return [
