@@ -295,3 +295,14 @@ def test_bad_bed_files_stop_with_one_line(default_config, schema_path, tmp_path,
     config["observed"]["bed"] = str(tmp_path / "loci.bed")
     with pytest.raises(ConfigError, match=message):
         load_settings(config, schema_path)
+
+
+def test_a_region_on_a_contig_the_vcf_does_not_declare_is_named(default_config, schema_path, demo_data):
+    regions = [{"contig": "20", "start": 10**6, "end": 2 * 10**6}, {"contig": "X", "start": 0, "end": 10}]
+    config = multi_region(default_config, regions)
+    config["observed"]["vcf"] = str(demo_data / "reference.vcf.gz")
+    config["genome"]["recombination_map"] = None
+    with pytest.raises(
+        ConfigError, match=r"observed: region X:1-10: contig 'X' is not a contig of '.*reference.vcf.gz'"
+    ):
+        load_settings(config, schema_path)

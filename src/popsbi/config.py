@@ -632,16 +632,23 @@ def _observed(observed, settings):
             raise ConfigError(f"{key}.popmap: no such file '{observed['popmap']}'")
         with _key(f"{key}.popmap"):
             popmap = read_popmap(observed["popmap"]) if observed["popmap"] else None
-        for contig in dict.fromkeys(region.contig for region in settings.regions):
-            _check_vcf(observed["vcf"], contig, settings.samples, popmap, key, lambda pop: f"samples.{pop}")
         if Path(observed["vcf"]).is_file():
-            _, contigs = vcf_header(observed["vcf"])
-            for region in settings.regions:
-                length = contigs.get(region.contig)
-                if length is not None and region.end > length:
+            with _key(f"{key}.vcf"):
+                _, contigs = vcf_header(observed["vcf"])
+            for region in settings.regions if contigs else ():
+                if region.contig not in contigs:
                     raise ConfigError(
-                        f"{key}: region {region} ends past contig {region.contig} of '{observed['vcf']}' ({length} bp)"
+                        f"{key}: region {region}: contig '{region.contig}' is not a contig of '{observed['vcf']}' "
+                        f"(its header declares {', '.join(list(contigs)[:10])})"
                     )
+                if contigs[region.contig] is not None and region.end > contigs[region.contig]:
+                    raise ConfigError(
+                        f"{key}: region {region} ends past contig {region.contig} of '{observed['vcf']}' "
+                        f"({contigs[region.contig]} bp)"
+                    )
+        _check_vcf(
+            observed["vcf"], settings.regions[0].contig, settings.samples, popmap, key, lambda pop: f"samples.{pop}"
+        )
     return ObservedSettings(
         vcf=observed["vcf"],
         regions=settings.regions,
