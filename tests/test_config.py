@@ -257,7 +257,8 @@ def multi_region(config, regions):
     return edit(config, ["observed"], {"vcf": config["observed"]["vcf"], "regions": regions})
 
 
-def test_regions_are_the_simulated_loci_each_under_its_own_stretch_of_the_map(default_config, schema_path):
+def test_regions_are_the_simulated_loci_each_under_its_own_stretch_of_the_map(default_config, schema_path, demo_data):
+    default_config["genome"]["recombination_map"]["path"] = str(demo_data / "chr20.b37.gmap.gz")
     regions = [
         {"contig": "20", "start": 1_000_000, "end": 1_250_000},
         {"contig": "20", "start": 3_000_000, "end": 3_100_000},
@@ -289,8 +290,9 @@ def test_regions_are_the_simulated_loci_each_under_its_own_stretch_of_the_map(de
         ("21\t1000000\t1100000\n", r"observed: region 21:1000001-1100000: contig '21' is not the chromosome of genome"),
     ],
 )
-def test_bad_bed_files_stop_with_one_line(default_config, schema_path, tmp_path, bed, message):
+def test_bad_bed_files_stop_with_one_line(default_config, schema_path, tmp_path, demo_data, bed, message):
     (tmp_path / "loci.bed").write_text(bed)
+    default_config["genome"]["recombination_map"]["path"] = str(demo_data / "chr20.b37.gmap.gz")
     config = multi_region(default_config, None)
     config["observed"]["bed"] = str(tmp_path / "loci.bed")
     with pytest.raises(ConfigError, match=message):
