@@ -6,7 +6,18 @@ import numpy as np
 import pytest
 
 from popsbi.genetic_map import read_recombination_map
-from popsbi.simulate import Loci, Sweep, demography, forward_sweep, genotypes_from_tree_sequence, hard_sweep, simulate
+from popsbi.simulate import (
+    Loci,
+    Sweep,
+    deme_size_at,
+    demography,
+    forward_sweep,
+    genotypes_from_tree_sequence,
+    hard_sweep,
+    partial_sweep,
+    recent_history,
+    simulate,
+)
 
 
 def graph():
@@ -80,6 +91,89 @@ def test_forward_and_msprime_hard_sweeps_agree_at_constant_size():
     centre = [np.mean([_site_diversity(ts, 10_000) for ts in runs]) / (4 * n) for runs in (backward, forward)]
     assert centre[0] < 0.2  # neutral: 1
     assert centre[1] == pytest.approx(centre[0], abs=0.035)
+
+
+def _growth():
+    """A bottleneck to 1,000 at 300 generations ago, then exponential growth to 10,000."""
+    builder = demes.Builder(time_units="generations")
+    builder.add_deme("EUR", epochs=[{"start_size": 4000, "end_time": 300}, {"start_size": 1000, "end_size": 10_000}])
+    return builder.resolve()
+
+
+def test_the_history_a_forward_run_starts_from_has_the_deme_sizes_msprime_computes():
+    graph = _growth()
+    times = [0, 10, 150, 299, 300, 450]
+    expected = msprime.Demography.from_demes(graph).debug().population_size_trajectory(times)[:, 0]
+    assert [deme_size_at(graph, "EUR", t) for t in times] == pytest.approx(expected)
+    history = recent_history(graph, "EUR", 150)
+    assert [epoch.end_time for epoch in history["EUR"].epochs] == [150, 0]
+    assert history["EUR"].epochs[1].start_size == pytest.approx(expected[2])
+    assert history["EUR"].epochs[1].end_size == 10_000
+    older = recent_history(graph, "EUR", 450)  # before the bottleneck: its whole later history
+    assert [(e.start_size, e.end_size, e.end_time) for e in older["EUR"].epochs] == [
+        (4000, 4000, 450),
+        (4000, 4000, 300),
+        (1000, 10_000, 0),
+    ]
+
+
+def test_forward_hard_sweeps_timed_to_the_present_agree_with_msprime():
+    # A size change of one individual 30 generations ago (none to speak of) makes the forward run
+    # follow the deme's sizes from the sweep's expected start to the present, as under any size
+    # change: the trough of diversity is msprime's at constant size (2Ns = 200, fixed ~20 ago).
+    n, length, s = 2000, 50_000, 0.05
+    builder = demes.Builder(time_units="generations")
+    builder.add_deme("EUR", epochs=[{"start_size": n, "end_time": 30}, {"start_size": n + 1}])
+    backward = [
+        msprime.sim_ancestry(
+            10,
+            population_size=n,
+            sequence_length=length,
+            recombination_rate=1e-8,
+            model=hard_sweep(length // 2, n, s, 20),
+            random_seed=seed,
+        )
+        for seed in range(1, 31)
+    ]
+    sweep = Sweep(length // 2, s, None, 20)
+    forward = [forward_sweep(builder.resolve(), "EUR", 10, length, 0.0, 1e-8, sweep, seed, 1) for seed in range(1, 31)]
+    centre = [np.mean([_site_diversity(ts, 10_000) for ts in runs]) / (4 * n) for runs in (backward, forward)]
+    assert centre[1] == pytest.approx(centre[0], abs=0.05)
+
+
+@pytest.mark.parametrize("end_frequency", [0.6, 0.85])
+def test_forward_partial_sweeps_keep_the_diversity_of_pairs_outside_the_selected_class(end_frequency):
+    # As for msprime's partial sweeps (test_sweeps): at the site of a strong sweep now at f, pairs
+    # that both carry the selected allele coalesce within it, the others keep the neutral 4N:
+    # (1 - f^2) of it. Forward, scaled by 10, with the present aligned on the sweep.
+    n, length = 2000, 2_000
+    sweep = Sweep(length // 2, 0.1, None, None, end_frequency)
+    runs = [forward_sweep(_constant(n), "EUR", 10, length, 0.0, 1e-8, sweep, seed, 10) for seed in range(1, 41)]
+    site = np.mean([ts.diversity(mode="branch") * 10 for ts in runs]) / (4 * n)
+    assert site == pytest.approx(1 - end_frequency**2, abs=0.1)
+    msprime_runs = [
+        msprime.sim_ancestry(
+            10,
+            population_size=n,
+            sequence_length=length,
+            model=partial_sweep(1000, n, 0.1, end_frequency),
+            random_seed=k,
+        ).diversity(mode="branch")
+        for k in range(1, 41)
+    ]
+    assert site == pytest.approx(np.mean(msprime_runs) / (4 * n), abs=0.1)
+
+
+def test_a_hard_sweep_during_growth_empties_its_site_and_spares_the_flanks():
+    # The sweep (2Ns = 200 to 2,000) starts before the bottleneck and ends during the growth: no
+    # constant-size model applies.
+    length = 200_000
+    sweep = Sweep(length // 2, 0.1, None, 50)
+    runs = [forward_sweep(_growth(), "EUR", 10, length, 0.0, 1e-8, sweep, seed, 10) for seed in range(1, 21)]
+    edges = [0, 10_000, 95_000, 105_000, 190_000, 200_000]
+    diversity = np.mean([ts.diversity(windows=edges, mode="branch") for ts in runs], axis=0)
+    assert diversity[2] < 0.3 * min(diversity[0], diversity[4])
+    assert all(ts.num_samples == 20 for ts in runs)
 
 
 def test_a_soft_sweep_keeps_the_diversity_of_its_founding_copies():

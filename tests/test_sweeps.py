@@ -105,10 +105,11 @@ def test_sweep_configs_msprime_cannot_simulate_are_refused(root, monkeypatch, pa
         settings_with(root, edited(path, value))
 
 
-def test_a_size_change_during_sweeps_is_refused(root, monkeypatch):
+def test_a_size_change_during_sweeps_is_refused_with_msprime_alone(root, monkeypatch):
     monkeypatch.chdir(root)
     bottleneck = {"N_anc": 10_000, "N_bot": 500, "T_start": 800, "T_end": 300}
     config = edited(["demography"], {"scenario": "bottleneck", "parameters": bottleneck})
+    config["simulator"] = "msprime"
     message = "sweeps.demography.parameters: the size of EUR changes less than .* generations ago"
     with pytest.raises(ConfigError, match=message):
         settings_with(root, config)
@@ -117,9 +118,40 @@ def test_a_size_change_during_sweeps_is_refused(root, monkeypatch):
     assert demography.scenario == "bottleneck" and demography.parameters["T_end"] == 80_000
 
 
-def test_posterior_draws_whose_size_changes_during_sweeps_are_refused_by_the_job(root, monkeypatch):
+def test_msprime_alone_is_refused_for_sweeps_from_standing_variation(root, monkeypatch):
     monkeypatch.chdir(root)
-    stage = settings_with(root, edited(["demography"], {"scenario": "favoured", "parameters": "posterior"})).sweeps
+    config = edited(["classes"], ["neutral", "soft"])
+    config.update(
+        simulator="msprime",
+        priors={**SWEEPS["priors"], "start_frequency": {"dist": "uniform", "low": 0.02, "high": 0.05}},
+    )
+    with pytest.raises(
+        ConfigError, match=r"sweeps.simulator: msprime cannot simulate sweeps from standing variation .* soft"
+    ):
+        settings_with(root, config)
+
+
+def test_sweeps_during_a_size_change_are_simulated_forward_by_default(root, monkeypatch):
+    # A bottleneck (10,000 to 500) from 800 to 300 generations ago, during every sweep: auto sends
+    # the hard sweeps to fwdpy11, which follows the sizes; neutral windows stay msprime's.
+    monkeypatch.chdir(root)
+    bottleneck = {"N_anc": 4000, "N_bot": 500, "T_start": 800, "T_end": 300}
+    stage = settings_with(root, edited(["demography"], {"scenario": "bottleneck", "parameters": bottleneck})).sweeps
+    simulations, backgrounds = stage.simulations, fixed_backgrounds(stage)
+    rows = {cls: simulations.class_table(cls).iloc[:12] for cls in ("neutral", "hard")}
+    graph = backgrounds.graph(0)
+    hard = rows["hard"].iloc[0]
+    assert simulations.forward("hard", graph, simulate.Sweep(0, hard["s"], None, hard["time_since_fixation"]))
+    tables = {cls: simulations.simulate_windows(cls, rows[cls], backgrounds)[0] for cls in rows}
+    centre = f"pi_w{simulations.windows.subwindows // 2:02d}"
+    assert tables["hard"][centre].mean() < 0.3 * tables["neutral"][centre].mean()
+
+
+def test_posterior_draws_whose_size_changes_during_sweeps_are_refused_by_the_job_with_msprime_alone(root, monkeypatch):
+    monkeypatch.chdir(root)
+    config = edited(["demography"], {"scenario": "favoured", "parameters": "posterior"})
+    config["simulator"] = "msprime"
+    stage = settings_with(root, config).sweeps
     forest = pd.DataFrame({"chosen": ["bottleneck"]})
     draws = pd.DataFrame(
         {"N_anc": 10_000.0, "N_bot": [500.0, 800], "T_start": [90_000.0, 800], "T_end": [80_000.0, 300]}
@@ -296,10 +328,13 @@ def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, t
     caplog.set_level(logging.INFO)
     scan = sweep_stage.scan_target(model, target)
     assert len(scan) == (600_000 - 50_000) // 25_000 + 1
-    # Read and classified in chunks of 100 kb (4 windows each), the same table.
-    chunked = sweep_stage.scan_target(model, dataclasses.replace(target, chunk=100_000))
+    # Read and classified in chunks of 100 kb (4 windows each), each a job of its own, the same table.
+    in_chunks = dataclasses.replace(target, chunk=100_000)
+    assert in_chunks.jobs == 6 and dataclasses.replace(in_chunks, end=None).jobs == 1
+    parts = [sweep_stage.scan_job(model, in_chunks, job) for job in range(in_chunks.jobs)]
     assert "chunk 6/6: 1:500001-600000" in caplog.text
-    pd.testing.assert_frame_equal(chunked, scan, check_exact=False, atol=1e-6)
+    assert [len(part) for part in parts] == [4, 4, 4, 4, 4, 3]
+    pd.testing.assert_frame_equal(sweep_stage.merged_scan(parts, in_chunks), scan, check_exact=False, atol=1e-6)
     assert scan["hard"].between(0, 1).all() and np.allclose(scan["sweep"], scan["hard"])
     if net == "mlp":
         # The normalised feature vector keeps the shape of diversity along a window, not its level:

@@ -150,6 +150,7 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     directory = checkout(root, tmp_path)
     config_path = directory / tiny(directory, "config/config.yaml")
     config = yaml.safe_load(config_path.read_text())
+    config["sweeps"]["scan_chunk"] = 1_000_000  # chr20:1-4 Mb in three chunk jobs
     # A second scan target: 50 named samples, from 3.5 Mb to the contig's last record.
     samples = vcf_header(demo_data / "reference.vcf.gz")[0][-50:]
     config["sweeps"]["scan"]["tail"] = {
@@ -209,9 +210,16 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     assert set(planted["chromosome"]) == {"sweep_1", "sweep_2", "neutral_1", "neutral_2"}
     assert len(planted) == 4 * 7  # 100 kb windows every 50 kb over 400 kb
     assert (sweeps / "planted" / "planted.png").stat().st_size > 10_000
-    assert "scan: 59/59 windows" in (directory / "logs" / "sweep_scan" / "chr20_excerpt.log").read_text()
+    # Three chunk jobs of 1 Mb (20, 20 and 19 windows), put together in order.
+    chunks = [scans / "chr20_excerpt" / "chunks" / f"{k}.tsv" for k in range(3)]
+    assert [len(pd.read_csv(chunk, sep="\t")) for chunk in chunks] == [20, 20, 19]
+    assert (
+        "chunk 2/3: 20:2000001-3050000"
+        in (directory / "logs" / "sweep_scan" / "chr20_excerpt" / "chunk_1.log").read_text()
+    )
     # The second target, in its own job and folder: windows from 3.5 Mb up to the last SNP (3,999,849).
     tail = pd.read_csv(scans / "tail" / "scan.tsv", sep="\t", dtype={"contig": str})
+    assert not (scans / "tail" / "chunks" / "1.tsv").exists()  # no end in the config: one job
     assert tail["start"].tolist() == list(range(3_500_000, 3_900_000, 50_000)) and tail["end"].max() <= 3_999_849
     assert (scans / "tail" / "calls.bed").exists() and (scans / "tail" / "scan.png").stat().st_size > 20_000
     summary = pd.read_csv(directory / "results" / "summary" / "run.tsv", sep="\t").set_index("item")["value"]

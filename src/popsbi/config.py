@@ -158,6 +158,15 @@ class ScanSettings:
     threshold: float
     chunk: int
 
+    @property
+    def jobs(self):
+        """How many jobs scan the target: one per chunk of ``chunk`` bp when its end is in the config,
+        so that a cluster scans them in parallel; one, reading chunk after chunk up to the contig's
+        last record, when it is not (that end is known only once the VCF is read)."""
+        if self.end is None:
+            return 1
+        return max(1, len(sweeps.chunks(self.start, self.end, self.windows.length, self.step, self.chunk)))
+
 
 @dataclass(frozen=True)
 class PlantedSettings:
@@ -181,8 +190,9 @@ class PlantedSettings:
 class SweepDemography:
     """Where the sweep windows' background demography comes from: a scenario (None: the one that
     ABC random forest chooses for the observed data) with fixed parameter values (None: the
-    accepted simulations of its ABC posterior); msprime needs the sampled deme's size constant over
-    any sweep, from the slowest sweep's start to the present (``sweeps_since`` None: no sweep)."""
+    accepted simulations of its ABC posterior); ``simulator: msprime`` needs the sampled deme's size
+    constant over any sweep, from the slowest sweep's start to the present (``sweeps_since``; None:
+    no sweep, or a simulator that follows size changes)."""
 
     scenario: str | None
     parameters: dict | None
@@ -312,8 +322,8 @@ class Settings:
             requests["sweep_train"] = cluster.network_training(
                 n, image, 2, self.sweeps.classifier.hyperparameters.max_epochs
             )
-            # one request for every target's job: the largest one's
-            requests["sweep_scan"] = max(
+            # one request for every target's chunk jobs: the largest one's
+            requests["sweep_scan_chunk"] = max(
                 (_scan_request(target) for target in targets),
                 key=lambda request: (request.mem_mb, request.cpu_seconds),
             )
@@ -811,6 +821,11 @@ def _sweeps(raw, settings):
     if needed:
         raise ConfigError(f"{key}.priors: no prior for {', '.join(needed)} (needed by classes {', '.join(classes)})")
     soft = [cls for cls in classes if cls.startswith("soft")]
+    if soft and raw["simulator"] == "msprime":
+        raise ConfigError(
+            f"{key}.simulator: msprime cannot simulate sweeps from standing variation (msprime issue 1762), "
+            f"which classes {', '.join(soft)} need; use auto or fwdpy11, or drop those classes"
+        )
     if soft and not 0 < priors["start_frequency"].support[0] <= priors["start_frequency"].support[1] < 1:
         raise ConfigError(f"{key}.priors.start_frequency: a frequency within (0, 1) (needed by {', '.join(soft)})")
     window = raw["window"]
@@ -827,14 +842,17 @@ def _sweeps(raw, settings):
         )
     speeds = [priors["s"].support[0]] if set(classes) - {"neutral"} else []
     speeds += [planted["s"]] if planted["chromosomes"] else []
-    # The oldest sweep: the slowest one fixed the longest ago (a partial sweep is still running).
+    # msprime's oldest sweep: the slowest one fixed the longest ago (a partial sweep is still running);
+    # the other simulators follow any size history.
     hard = "time_since_fixation" in sweeps.drawn_parameters(classes)
     demography = _sweep_demography(
         raw["demography"],
         settings,
         population,
         slowest_s=min(speeds, default=None),
-        sweeps_since=(priors["time_since_fixation"].support[1] if hard else 0) if speeds else None,
+        sweeps_since=(priors["time_since_fixation"].support[1] if hard else 0)
+        if speeds and raw["simulator"] == "msprime"
+        else None,
     )
     if raw["heldout_per_class"] >= raw["simulations_per_class"]:
         raise ConfigError(
@@ -855,6 +873,7 @@ def _sweeps(raw, settings):
         seed=settings.seed,
         windows=windows,
         forward_scaling=raw["forward_scaling"],
+        simulator=raw["simulator"],
     )
     if raw["architecture"] not in raw["architectures"]:
         raise ConfigError(
@@ -958,14 +977,16 @@ def _sweep_demography(raw, settings, population, slowest_s, sweeps_since):
 
 
 def _scan_request(target):
-    """The request of a scan target's job, from one read of its VCF's header: the target's length (to
-    the contig's length in the header where it has no end) and the VCF's individuals."""
+    """The request of a scan target's chunk job, from one read of its VCF's header: the length it
+    scans (a chunk, or the whole target when its one job reads every chunk: to the contig's length
+    in the header where it has no end) and the VCF's individuals."""
     individuals, length = ASSUMED_VCF_INDIVIDUALS, None
     if Path(target.vcf).is_file():
         samples, contigs = vcf_header(target.vcf)
         individuals, length = len(samples), contigs.get(target.contig)
     end = target.end if target.end is not None else (length or ASSUMED_CONTIG_LENGTH)
-    return cluster.scan(end - target.start, individuals, target.chunk)
+    span = end - target.start if target.jobs == 1 else target.chunk + target.windows.length
+    return cluster.scan(span, individuals, target.chunk)
 
 
 def _target_popmap(target, label, key):

@@ -8,7 +8,7 @@ import demes
 import msprime
 import numpy as np
 
-from popsbi.errors import SimulationError
+from popsbi.errors import ScenarioError, SimulationError
 from popsbi.genotypes import Genotypes
 from popsbi.seeds import ancestry_and_mutation_seeds, locus_seed
 
@@ -130,75 +130,156 @@ def scaled_graph(graph, factor):
     return demes.Graph.fromdict(data)
 
 
-def sweep_duration(s, population_size, start_frequency):
+def sweep_duration(s, population_size, start_frequency, end_frequency=None):
     """Generations for a genic sweep of msprime's ``s`` (fitnesses 1, 1 + s/2, 1 + s: the allele's
-    frequency grows logistically at rate s/2) to go from ``start_frequency`` to 1 - 1/2N."""
-    end = 1 - 1 / (2 * population_size)
+    frequency grows logistically at rate s/2) to go from ``start_frequency`` to ``end_frequency``
+    (None: 1 - 1/2N)."""
+    end = end_frequency or 1 - 1 / (2 * population_size)
     return 2 * math.log(end / (1 - end) * (1 - start_frequency) / start_frequency) / s
+
+
+def deme_size_at(graph, population, time):
+    """The size of deme ``population`` of a resolved Demes graph ``time`` generations ago (sizes
+    change exponentially within an epoch, as in Demes)."""
+    for epoch in graph[population].epochs:
+        if epoch.end_time <= time < epoch.start_time or time == epoch.end_time == 0:
+            if math.isinf(epoch.start_time) or epoch.start_size == epoch.end_size:
+                return epoch.start_size
+            elapsed = (epoch.start_time - time) / (epoch.start_time - epoch.end_time)
+            return epoch.start_size * (epoch.end_size / epoch.start_size) ** elapsed
+    raise ScenarioError(f"{population} does not exist {time:g} generations ago")
+
+
+def size_changes_within(graph, population, time):
+    """Whether the deme's size changes between ``time`` generations ago and the present."""
+    size = graph[population].epochs[-1].end_size
+    return any(
+        epoch.end_time < time and (epoch.start_size != size or epoch.end_size != size)
+        for epoch in graph[population].epochs
+    )
+
+
+def recent_history(graph, population, began):
+    """A one-deme Demes graph of ``population``'s sizes from ``began`` (whole) generations ago to the
+    present, at its size then before: what a forward simulation that starts then runs through. ScenarioError
+    if the deme exchanges migrants with another one over that time (forward sweeps model the deme
+    alone)."""
+    for migration in graph.migrations:
+        if population in (migration.source, migration.dest) and migration.end_time < began:
+            raise ScenarioError(
+                f"{population} exchanges migrants with another deme less than {began:.0f} generations ago, "
+                "within the time of a sweep; forward sweeps simulate the sampled deme alone"
+            )
+    for pulse in graph.pulses:
+        if population in (*pulse.sources, pulse.dest) and pulse.time < began:
+            raise ScenarioError(
+                f"{population} takes part in a pulse {pulse.time:g} generations ago, within the time of a sweep; "
+                "forward sweeps simulate the sampled deme alone"
+            )
+    # Whole generations, as the forward simulation runs: no epoch rounds to nothing.
+    epochs = [{"start_size": deme_size_at(graph, population, began), "end_time": began}]
+    for epoch in graph[population].epochs:
+        end = round(epoch.end_time)
+        if end < began:
+            start = min(epoch.start_time, began)
+            first = epoch.start_size if start == epoch.start_time else deme_size_at(graph, population, start)
+            epochs.append({"start_size": first, "end_size": epoch.end_size, "end_time": end})
+    builder = demes.Builder(time_units="generations")
+    builder.add_deme(population, epochs=epochs)
+    return builder.resolve()
 
 
 @dataclass(frozen=True)
 class Sweep:
     """A sweep at ``position`` of selection coefficient ``s`` (msprime's), from ``start_frequency``
-    (None: one copy, 1/2N) to fixation ``time_since_fixation`` generations ago."""
+    (None: one new copy, 1/2N) to fixation ``time_since_fixation`` generations ago, or, when
+    ``end_frequency`` is given, still rising and at that frequency now (a partial sweep)."""
 
     position: int
     s: float
     start_frequency: float | None
-    time_since_fixation: float
+    time_since_fixation: float | None
+    end_frequency: float | None = None
+
+    def began(self, size):
+        """Generations ago that the sweep's deterministic trajectory starts (as msprime's does from
+        1/2N), in a deme of ``size`` diploids."""
+        start = self.start_frequency or 1 / (2 * size)
+        return (self.time_since_fixation or 0) + sweep_duration(self.s, size, start, self.end_frequency)
+
+    def expected_start(self, size):
+        """Generations ago that the sweep is expected to start: a new copy that escapes loss grows as
+        if it had started deterministically from about 1/(2Ns) (Ns >> 1)."""
+        start = self.start_frequency or min(0.5, 1 / (2 * size * self.s))
+        return (self.time_since_fixation or 0) + sweep_duration(self.s, size, start, self.end_frequency)
 
 
 def forward_sweep(graph, population, individuals, length, mutation_rate, recombination_rate, sweep, seed, scaling):
     """A tree sequence with mutations of ``individuals`` diploids of ``population`` (a deme of the
-    resolved Demes ``graph``, constant in size over the sweep), in which a selected allele at
-    ``sweep.position`` swept from frequency ``sweep.start_frequency`` (standing variation; 1/2N:
-    a new mutation) to fixation, ``sweep.time_since_fixation`` generations ago, with genic
-    selection ``sweep.s`` (msprime's s: fitnesses 1, 1 + s/2, 1 + s, as msprime's sweeps).
+    resolved Demes ``graph``) in which a selected allele at ``sweep.position`` swept (see
+    :class:`Sweep`), with genic selection ``sweep.s`` (msprime's s: fitnesses 1, 1 + s/2, 1 + s, as
+    msprime's sweeps).
 
-    msprime simulates the ancestry of the whole deme at the sweep's expected start under the
-    graph; fwdpy11 then adds the selected allele to lineages at that frequency and runs forward,
-    repeating until the allele fixes. Everything is scaled by ``scaling`` (N / scaling diploids,
-    s, r and mu times scaling, generations / scaling), as forward simulations usually are.
+    msprime simulates the ancestry of the whole deme at the sweep's start under the graph; fwdpy11
+    then adds the selected allele to lineages at the start frequency and runs forward:
+
+    - a complete sweep in a deme of constant size over it runs until the allele fixes, then for
+      ``time_since_fixation`` generations (the age is exact; repeated until the allele fixes);
+    - otherwise (a partial sweep, or a size change over the sweep) the run follows the deme's sizes
+      from the sweep's expected start (:meth:`Sweep.expected_start`) to the present, and is repeated
+      until the allele has fixed by the present (its age is then what the run gives, about
+      ``time_since_fixation``) or, for a partial sweep, is within 0.05 of ``end_frequency`` now.
+
+    Everything is scaled by ``scaling`` (N / scaling diploids, s, r and mu times scaling, generations
+    / scaling), as forward simulations usually are.
     """
-    import fwdpy11  # a compiled forward simulator, slow to import: only where soft sweeps are simulated
+    import fwdpy11  # a compiled forward simulator, slow to import: only where forward sweeps are simulated
     from fwdpy11 import conditional_models as conditional
 
     q = scaling
     size = graph[population].epochs[-1].end_size
-    diploids = int(round(size / q))
     start = sweep.start_frequency or 1 / (2 * size)
-    began = (sweep.time_since_fixation + sweep_duration(sweep.s, size, start)) / q
+    timed = sweep.end_frequency is not None or size_changes_within(graph, population, sweep.began(size))
+    scaled = scaled_graph(graph, q)
     streams = np.random.SeedSequence(int(seed)).spawn(3)
     rng = np.random.default_rng(streams[0])
-    allele = conditional.NewMutationParameters(
-        # Copies within 20% of the start frequency (fwdpy11's FrequencyRange counts N, not 2N, copies).
-        frequency=conditional.AlleleCount(1)
-        if sweep.start_frequency is None
-        else conditional.AlleleCountRange(
-            minimum=max(1, int(0.8 * start * 2 * diploids)), maximum=max(1, int(1.2 * start * 2 * diploids))
-        ),
-        position=conditional.PositionRange(left=float(sweep.position), right=float(sweep.position) + 1),
-        # fwdpy11's Multiplicative(2) with effect e: fitnesses 1, 1 + e, (1 + e)^2; e = s/2 gives msprime's sweep.
-        data=fwdpy11.NewMutationData(effect_size=sweep.s * q / 2, dominance=1),
-    )
-    constant = demes.Builder(time_units="generations")
-    constant.add_deme(population, epochs=[{"start_size": diploids}])
-    constant = constant.resolve()
 
-    def forward(until, generations):
-        """fwdpy11's parameters of ``generations`` at the constant size, ending at generation ``until``."""
+    def forward(history, until, generations):
+        """fwdpy11's parameters of ``generations`` of ``history``, ending at generation ``until``."""
         return fwdpy11.ModelParams(
             recregions=[fwdpy11.PoissonInterval(0, length, recombination_rate * q * length)],
             rates=(0, 0, None),
             gvalue=fwdpy11.Multiplicative(2.0),
-            demography=fwdpy11.ForwardDemesGraph.from_demes(constant, burnin=until, burnin_is_exact=True),
+            demography=fwdpy11.ForwardDemesGraph.from_demes(
+                history, burnin=until, burnin_is_exact=True, round_non_integer_sizes=True
+            ),
             simlen=generations,
         )
 
-    longest = int(20 * sweep_duration(sweep.s * q, diploids, start)) + 100
-    until_fixation = forward(longest, longest)
-    before = msprime.Demography.from_demes(scaled_graph(graph, q))
-    for _ in range(100):  # a new ancestry when no lineage carries the start frequency
+    if not timed:
+        constant = demes.Builder(time_units="generations")
+        constant.add_deme(population, epochs=[{"start_size": int(round(size / q))}])
+        constant = constant.resolve()
+
+    def model(began):
+        """(diploids at the start, the run's parameters, its stopping condition) from ``began``."""
+        if timed:  # from the history's one event, its start, to the present
+            history = recent_history(scaled, population, began)
+            diploids = round(history[population].epochs[0].start_size)
+            if sweep.end_frequency is None:
+                return diploids, forward(history, 0, began), _FixedBy(began)
+            return diploids, forward(history, 0, began), _FrequencyNow(began, sweep.end_frequency, sweep.s * q / 2)
+        diploids = int(round(size / q))
+        longest = int(20 * sweep_duration(sweep.s * q, diploids, start)) + 100  # until fixation
+        return diploids, forward(constant, longest, longest), conditional.GlobalFixation()
+
+    if timed:
+        began = max(1, round(sweep.expected_start(size) / q))
+    else:
+        began = (sweep.time_since_fixation + sweep_duration(sweep.s, size, start)) / q
+    before = msprime.Demography.from_demes(scaled)
+    for _ in range(100):  # a new ancestry when no lineage carries the start frequency, or after many tries
+        diploids, params, condition = model(began)
         ancestry = msprime.sim_ancestry(
             samples=[msprime.SampleSet(diploids, population=population, time=began)],
             demography=before,
@@ -214,24 +295,36 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
         tables.migrations.clear()
         pop = fwdpy11.DiploidPopulation.create_from_tskit(tables.tree_sequence())
         forward_rng = fwdpy11.GSLrng(int(rng.integers(1, 2**31)))
+        allele = conditional.NewMutationParameters(
+            # Copies within 20% of the start frequency (fwdpy11's FrequencyRange counts N, not 2N, copies).
+            frequency=conditional.AlleleCount(1)
+            if sweep.start_frequency is None
+            else conditional.AlleleCountRange(
+                minimum=max(1, int(0.8 * start * 2 * diploids)), maximum=max(1, int(1.2 * start * 2 * diploids))
+            ),
+            position=conditional.PositionRange(left=float(sweep.position), right=float(sweep.position) + 1),
+            # fwdpy11's Multiplicative(2) with effect e: fitnesses 1, 1 + e, (1 + e)^2; e = s/2 gives msprime's sweep.
+            data=fwdpy11.NewMutationData(effect_size=sweep.s * q / 2, dominance=1),
+        )
         try:
             out = conditional.selective_sweep(
-                forward_rng,
-                pop,
-                until_fixation,
-                allele,
-                conditional.GlobalFixation(),
-                return_when_stopping_condition_met=True,
+                forward_rng, pop, params, allele, condition, return_when_stopping_condition_met=True
             )
             break
         except conditional.AddMutationFailure:
             continue
+        except _TooManyTries:
+            # The expected start is only a guess where drift is strong (a bottleneck): move it.
+            began = max(1, round(began * (0.8 if condition.early > condition.late else 1.25)))
     else:
-        raise SimulationError(f"no ancestry had lineages at the sweep's start frequency {start:g} in 100 tries")
+        raise SimulationError(
+            f"no forward run of a sweep (s = {sweep.s:g}, from {start:g}) met its condition in 100 ancestries"
+        )
     pop = out.pop
-    since = int(round(sweep.time_since_fixation / q))
-    if since:
-        fwdpy11.evolvets(forward_rng, pop, forward(pop.generation + since, since), simplification_interval=100)
+    rest = began - pop.generation if timed else int(round(sweep.time_since_fixation / q))
+    if rest:
+        after = out.params if timed else forward(constant, pop.generation + rest, rest)
+        fwdpy11.evolvets(forward_rng, pop, after, simplification_interval=100)
     ts = pop.dump_tables_to_tskit()
     alive = ts.samples()[ts.nodes_time[ts.samples()] == 0]
     chosen = np.random.default_rng(streams[1]).choice(np.unique(alive // 2), individuals, replace=False)
@@ -243,3 +336,100 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
         keep=False,
         random_seed=int(np.random.default_rng(streams[2]).integers(1, 2**31)),
     )
+
+
+class _TooManyTries(Exception):
+    """A forward run repeated so often from one ancestry that a new ancestry should be drawn."""
+
+
+class _Condition:
+    """A fwdpy11 stopping condition that counts its tries (a new try restarts at generation 0), and
+    gives up after ``TRIES`` of them: fwdpy11 0.24.7's own ``max_attempts`` runs every attempt even
+    after a success."""
+
+    TRIES = 200
+
+    def __init__(self):
+        self.generation = -1
+        self.tries = 0
+        self.early = self.late = 0  # tries that ended as if the sweep had started too early, too late
+
+    def new_try(self, pop):
+        """Whether ``pop`` starts a new try; _TooManyTries after ``TRIES`` of them."""
+        started = pop.generation <= self.generation or self.generation < 0
+        self.generation = pop.generation
+        if started:
+            self.tries += 1
+            if self.tries > self.TRIES:
+                raise _TooManyTries
+        return started
+
+
+class _FixedBy(_Condition):
+    """The allele fixed by generation ``final`` (a new try when it is lost or has not fixed by then)."""
+
+    def __init__(self, final):
+        super().__init__()
+        self.final = final
+
+    def __call__(self, pop, index, key):
+        from fwdpy11.conditional_models import SimulationStatus
+
+        self.new_try(pop)
+        count = pop.mcounts[index]
+        if count == 2 * pop.N:
+            return SimulationStatus.Success
+        if count == 0:
+            return SimulationStatus.Restart
+        if pop.generation >= self.final:
+            self.late += 1
+            return SimulationStatus.Restart
+        return SimulationStatus.Continue
+
+
+class _FrequencyNow(_Condition):
+    """The allele within 0.05 of ``frequency`` at generation ``final``. A new try when it is lost or
+    fixed, or once it passes 20% on a course (its logit grows by ``growth`` a generation) that would
+    end far (1.5 in logit) from the target: the rest of such a run, in the largest population, would
+    be spent for nothing."""
+
+    TOLERANCE = 0.05
+
+    def __init__(self, final, frequency, growth):
+        super().__init__()
+        self.final, self.frequency, self.growth = final, frequency, growth
+        self.checked = False
+
+    def __call__(self, pop, index, key):
+        from fwdpy11.conditional_models import SimulationStatus
+
+        if self.new_try(pop):
+            self.checked = False
+        x = pop.mcounts[index] / (2 * pop.N)
+        if x == 0:
+            return SimulationStatus.Restart
+        if x == 1:
+            return self.missed(early=True)
+        if pop.generation >= self.final:
+            if abs(x - self.frequency) <= self.TOLERANCE:
+                return SimulationStatus.Success
+            return self.missed(early=x > self.frequency)
+        if not self.checked and x >= 0.2:
+            self.checked = True
+            course = _logit(x) + self.growth * (self.final - pop.generation)
+            if abs(course - _logit(self.frequency)) > 1.5:
+                return self.missed(early=course > _logit(self.frequency))
+        return SimulationStatus.Continue
+
+    def missed(self, early):
+        from fwdpy11.conditional_models import SimulationStatus
+
+        if early:
+            self.early += 1
+        else:
+            self.late += 1
+        return SimulationStatus.Restart
+
+
+def _logit(x):
+    return math.log(x / (1 - x))

@@ -1,22 +1,25 @@
-"""Selective sweeps: msprime windows with and without sweeps, their features, and a windowed scan.
+"""Selective sweeps: simulated windows with and without sweeps, their features, and a windowed scan.
 
 Classes of simulated windows:
 - ``neutral``: the demographic model alone;
-- ``hard``: a complete hard sweep at the window centre (``msprime.SweepGenicSelection`` from
-  frequency 1/2N to 1 - 1/2N, then the standard coalescent), fixed ``time_since_fixation``
-  generations ago;
+- ``hard``: a complete hard sweep at the window centre (from frequency 1/2N to fixation),
+  fixed ``time_since_fixation`` generations ago;
 - ``partial``: an incomplete sweep at the window centre, from 1/2N to ``end_frequency`` (e.g.
   0.5-0.95) at the time of sampling: the selected allele is still rising;
 - ``soft``: a sweep from standing variation at the window centre: selection starts when the
   allele is at ``start_frequency`` (e.g. 0.01-0.1), which then fixes ``time_since_fixation``
-  generations ago. msprime does not model these correctly (msprime issue 1762): they are
-  simulated forward with fwdpy11 (:func:`simulate.forward_sweep`), scaled by ``forward_scaling``;
+  generations ago;
 - ``hard_linked``, ``partial_linked``, ``soft_linked``: the same sweeps at ``linked_distance`` bp
   from the window centre, outside the window (the window is cut from a longer simulated sequence).
 
+Who simulates a sweep (``simulator``): msprime's structured coalescent
+(``msprime.SweepGenicSelection``) is exact for hard and partial sweeps in a deme of constant size
+over the sweep. Soft sweeps (msprime models them wrongly: msprime issue 1762) and, with ``auto``,
+sweeps during a size change run forward with fwdpy11 (:func:`simulate.forward_sweep`), scaled by
+``forward_scaling``. Neutral windows are msprime's.
+
 ``s`` is msprime's selection coefficient, half of discoal's (msprime issue 1718): a
-discoal alpha = 2Ns corresponds to msprime s = alpha / N. Both simulators assume a constant
-population size during a sweep: :func:`constant_size_during_sweeps` checks it.
+discoal alpha = 2Ns corresponds to msprime s = alpha / N.
 """
 
 import math
@@ -193,7 +196,8 @@ class SweepSimulations:
     batch_size: int
     seed: int
     windows: Windows
-    forward_scaling: int  # N / scaling individuals in fwdpy11's soft sweeps
+    forward_scaling: int  # N / scaling individuals in fwdpy11's sweeps
+    simulator: str  # auto: msprime where exact, fwdpy11 otherwise; msprime; fwdpy11 (every sweep)
 
     @property
     def n_batches(self):
@@ -201,6 +205,13 @@ class SweepSimulations:
 
     def batch_rows(self, batch):
         return batch_rows(batch, self.batch_size, self.simulations_per_class)
+
+    def batch_minutes(self, cls):
+        """A batch's run time to ask a cluster for (minutes, one core): under 0.1 s a window with
+        msprime; forward sweeps (fwdpy11) took up to 5 s a window on average here, in growing
+        populations of 10^5 diploids (10^6 unscaled)."""
+        forward = cls != "neutral" and (cls.startswith("soft") or self.simulator != "msprime")
+        return max(10, math.ceil(self.batch_size * (5 if forward else 0.1) / 60))
 
     def backgrounds(self, table):
         return Backgrounds(table, self.models, self.windows.population)
@@ -234,15 +245,25 @@ class SweepSimulations:
         ``sweep`` (hard, partial or soft, its parameters in ``row``) at ``position``, or neutral; sites
         are dropped as missing data drop them."""
         k = backgrounds.row(row["background_draw"])
-        if sweep == "soft":
+        graph = backgrounds.graph(k)
+        details = None
+        if sweep is not None:
+            details = simulate.Sweep(
+                position,
+                row["s"],
+                row.get("start_frequency") if sweep == "soft" else None,
+                row.get("time_since_fixation") if sweep != "partial" else None,
+                row.get("end_frequency") if sweep == "partial" else None,
+            )
+        if details is not None and self.forward(sweep, graph, details):
             ts = simulate.forward_sweep(
-                backgrounds.graph(k),
+                graph,
                 self.windows.population,
                 self.individuals,
                 length,
                 self.mutation_rate,
                 self.recombination_rate,
-                simulate.Sweep(position, row["s"], row["start_frequency"], row["time_since_fixation"]),
+                details,
                 row["seed"],
                 self.forward_scaling,
             )
@@ -265,6 +286,17 @@ class SweepSimulations:
             )
             g = simulate.genotypes_from_tree_sequence(ts, [self.windows.population], polarised=False)
         return self._inject_missing(g, ancestry_and_mutation_seeds(row["seed"])[1])
+
+    def forward(self, sweep, graph, details):
+        """Whether a ``sweep`` (a class's sweep, its :class:`simulate.Sweep` ``details``) under the
+        background ``graph`` is simulated forward: soft sweeps always (msprime issue 1762), the others
+        with ``simulator: fwdpy11``, or with ``auto`` where the deme's size changes during the sweep."""
+        if sweep == "soft" or self.simulator == "fwdpy11":
+            return True
+        size = graph[self.windows.population].epochs[-1].end_size
+        return self.simulator == "auto" and simulate.size_changes_within(
+            graph, self.windows.population, details.began(size)
+        )
 
     def _inject_missing(self, g, seed):
         """Drop sites as the scan drops sites where a genotype is missing: each individual is missing
@@ -296,15 +328,14 @@ def constant_size_during_sweeps(graph, population, slowest_s, oldest_fixation):
     """The deme's present size, which must not change from the present to the oldest possible
     sweep start (the slowest sweep fixed the longest ago); ScenarioError otherwise."""
     size = graph[population].epochs[-1].end_size
-    oldest = oldest_fixation + simulate.sweep_duration(slowest_s, size, 1 / (2 * size))
-    for epoch in graph[population].epochs:
-        if epoch.end_time < oldest and (epoch.start_size != size or epoch.end_size != size):
-            raise ScenarioError(
-                f"the size of {population} changes less than {oldest:.0f} generations ago, "
-                "within the time of a sweep; msprime's SweepGenicSelection needs a constant "
-                "size during the sweep (use a model constant over that time, or smaller "
-                "time_since_fixation / larger s)"
-            )
+    oldest = simulate.Sweep(0, slowest_s, None, oldest_fixation).began(size)
+    if simulate.size_changes_within(graph, population, oldest):
+        raise ScenarioError(
+            f"the size of {population} changes less than {oldest:.0f} generations ago, "
+            "within the time of a sweep; msprime's SweepGenicSelection needs a constant "
+            "size during the sweep (use sweeps.simulator: auto, which simulates such sweeps forward, "
+            "a model constant over that time, or smaller time_since_fixation / larger s)"
+        )
     return size
 
 

@@ -2,8 +2,9 @@ SCENARIOS = list(SETTINGS.scenarios)
 BATCHES = range(SETTINGS.n_batches)
 # Memory and run time of the jobs that grow with the data, from the config (popsbi.cluster).
 REQUESTS = SETTINGS.requests()
-# The sweep scan's named targets: one job and one output folder each.
+# The sweep scan's named targets: an output folder each, and their chunk jobs.
 SCAN_TARGETS = SETTINGS.sweeps.targets if SETTINGS.sweeps is not None else {}
+SCAN_CHUNKS = {name: target.jobs for name, target in SCAN_TARGETS.items()}
 
 
 wildcard_constraints:
@@ -94,12 +95,11 @@ def trained(architecture, name, percent=100, replicate=0):
     return f"results/cnn/{architecture}/{percent}pct/seed{replicate}/{name}"
 
 
-def sweep_scan_inputs(wildcards):
-    """The sweep classifier, its call rates, and the target's VCF (and popmap)."""
+def sweep_scan_chunk_inputs(wildcards):
+    """The sweep classifier and the target's VCF (and popmap)."""
     target = SCAN_TARGETS[wildcards.target]
     return {
         "checkpoint": f"results/sweeps/{SETTINGS.sweeps.architecture}/model.ckpt",
-        "calls": "results/sweeps/call_rates.tsv",
         "vcf": target.vcf,
         **({"popmap": target.popmap} if target.popmap else {}),
     }

@@ -55,7 +55,7 @@ rule sweep_simulate:
     conda:
         "../../envs/simulate.yaml"
     resources:
-        runtime=lambda wildcards, attempt: attempt * max(10, SETTINGS.sweeps.simulations.batch_size // 20),
+        runtime=lambda wildcards, attempt: attempt * SETTINGS.sweeps.simulations.batch_minutes(wildcards.sweep_class),
         mem_mb=lambda wildcards, attempt: 1000 * attempt,
     params:
         # what the simulations depend on (not the scan, the threshold or the classifier)
@@ -248,11 +248,37 @@ rule sweep_planted:
         "../scripts/sweep_planted.py"
 
 
-rule sweep_scan:
-    """A scan target's VCF region in windows: sweep probabilities, statistics, called regions and a
-    plot, in the target's own folder (one job per target)."""
+rule sweep_scan_chunk:
+    """One chunk of a scan target (sweeps.scan_chunk bp) in windows: sweep probabilities and
+    statistics. A target whose end the config gives is cut into chunks that run as jobs of their
+    own (in parallel on a cluster); one without is a single job that reads chunk after chunk."""
     input:
-        unpack(sweep_scan_inputs),
+        unpack(sweep_scan_chunk_inputs),
+    output:
+        table="results/sweeps/scan/{target}/chunks/{chunk}.tsv",
+    log:
+        "logs/sweep_scan/{target}/chunk_{chunk}.log",
+    benchmark:
+        "benchmarks/sweep_scan/{target}/chunk_{chunk}.tsv"
+    conda:
+        "../../envs/cnn.yaml"
+    resources:
+        **REQUESTS["sweep_scan_chunk"].resources(),
+    params:
+        scan=lambda wildcards: SCAN_TARGETS[wildcards.target],
+    script:
+        "../scripts/sweep_scan_chunk.py"
+
+
+rule sweep_scan:
+    """A scan target's chunks together: its table, called regions and a plot, in the target's own
+    folder."""
+    input:
+        chunks=lambda wildcards: expand(
+            "results/sweeps/scan/{{target}}/chunks/{chunk}.tsv",
+            chunk=range(SCAN_CHUNKS[wildcards.target]),
+        ),
+        calls="results/sweeps/call_rates.tsv",
     output:
         table=report(
             "results/sweeps/scan/{target}/scan.tsv",
@@ -273,8 +299,6 @@ rule sweep_scan:
         "benchmarks/sweep_scan/{target}.tsv"
     conda:
         "../../envs/cnn.yaml"
-    resources:
-        **REQUESTS["sweep_scan"].resources(),
     params:
         scan=lambda wildcards: SCAN_TARGETS[wildcards.target],
     script:

@@ -2,12 +2,12 @@ import pandas as pd
 
 from popsbi import plots, sweeps
 from popsbi.logs import job_logging
-from popsbi.nn.training import load
 from popsbi.stages import sweeps as sweep_stage
 
 with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     settings, out = snakemake.params.scan, snakemake.output
-    table = sweep_stage.scan_target(load(snakemake.input.checkpoint), settings)
+    chunks = [pd.read_csv(path, sep="\t", dtype={"contig": str, "skipped": str}) for path in snakemake.input.chunks]
+    table = sweep_stage.merged_scan([chunk.fillna({"skipped": ""}) for chunk in chunks], settings)
     table.to_csv(out.table, sep="\t", index=False)
     calls = sweeps.called_regions(table, settings.contig, settings.threshold)
     calls.to_csv(out.bed, sep="\t", index=False, header=False)

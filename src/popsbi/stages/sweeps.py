@@ -136,9 +136,9 @@ def read_target(target, start=None, end=None):
     return dataclasses.replace(genotypes, populations=populations)
 
 
-def scan_target(model, target):
-    """The scan table of a target (see :func:`scan`), read and classified in chunks of about
-    ``target.chunk`` bp, so that memory does not grow with the target's length."""
+def scan_job(model, target, job):
+    """The scan table of a target's job ``job`` (of ``target.jobs``): its chunk, or, when the target's
+    end is not in the config, every chunk in turn."""
     end = target_end(target)
     parts = sweeps.chunks(target.start, end, target.windows.length, target.step, target.chunk)
     if not parts:
@@ -147,7 +147,8 @@ def scan_target(model, target):
             f"({target.windows.length} bp)"
         )
     tables = []
-    for k, (first, read_end) in enumerate(parts):
+    for k in [job] if target.end is not None else range(len(parts)):
+        first, read_end = parts[k]
         log.info("chunk %d/%d: %s:%d-%d", k + 1, len(parts), target.contig, first + 1, read_end)
         try:
             genotypes = read_target(target, first, read_end)
@@ -161,13 +162,27 @@ def scan_target(model, target):
                 polarised=False,
             )
         tables.append(scan(model, genotypes, target, first))
+    return pd.concat(tables, ignore_index=True)
+
+
+def merged_scan(tables, target):
+    """The scan table of a target from its jobs' tables (in order); DataError when no window of the
+    target has enough SNPs."""
     table = pd.concat(tables, ignore_index=True)
     if (table["skipped"] != "").all():
+        end = target.end if target.end is not None else "its last record"
         raise DataError(
             f"no window of scan target {target.name} ({target.contig}:{target.start + 1}-{end}) has at least "
             f"{target.min_snps} SNPs"
         )
     return table
+
+
+def scan_target(model, target):
+    """The scan table of a target (see :func:`scan`), read and classified in chunks of about
+    ``target.chunk`` bp, so that memory does not grow with the target's length: every job's part
+    in turn."""
+    return merged_scan([scan_job(model, target, job) for job in range(target.jobs)], target)
 
 
 def scan(model, genotypes, settings, start):
