@@ -304,6 +304,21 @@ def _kelly_zns(g, pop, segregating, settings):
     return float(np.mean(r[i, j] ** 2))
 
 
+def abs_nsl(h, min_minor_frequency=0.05):
+    """|nSL| of each SNP (rows of the 0/1 haplotype matrix ``h``): the log ratio of the mean
+    lengths, in SNPs, of the haplotypes shared by pairs that carry either allele (Ferrer-Admetlla et
+    al. 2014, scikit-allel's ``nsl``). NaN for SNPs whose minor allele is rarer than
+    ``min_minor_frequency``. Unstandardised: genome scans standardise nSL over the genome's SNPs of
+    like frequency, but here simulated windows of the data's demography are the reference. Absolute:
+    its sign says which allele carries the longer haplotypes, which unpolarised data cannot tell."""
+    out = np.full(len(h), np.nan)
+    count = h.sum(axis=1)
+    keep = np.flatnonzero(np.minimum(count, h.shape[1] - count) >= min_minor_frequency * h.shape[1])
+    if len(keep) > 1:
+        out[keep] = np.abs(allel.nsl(allel.HaplotypeArray(h[keep]), use_threads=False))
+    return out
+
+
 def haplotype_r(h):
     """Matrix of Pearson correlations between the 0/1 allele vectors of SNPs (rows of ``h``).
 

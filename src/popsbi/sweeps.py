@@ -30,7 +30,7 @@ import pandas as pd
 
 from popsbi import simulate
 from popsbi.errors import ScenarioError
-from popsbi.features import FeatureSettings, summary_statistics
+from popsbi.features import FeatureSettings, abs_nsl, summary_statistics
 from popsbi.genotypes import Genotypes
 from popsbi.images import genotype_image
 from popsbi.logs import progress
@@ -90,14 +90,21 @@ class Windows:
 
     def features(self, g):
         """(statistics dict, image, distances) of one window: the classical statistics of the whole
-        window, then every statistic of each subwindow, the same normalised across the subwindows
-        (``<statistic>_norm_wNN``, the feature vector of diploS/HIC), and the image."""
+        window and its SNPs' mean |nSL|, then every statistic of each subwindow and its SNPs' mean
+        |nSL| (``nsl``), the same normalised across the subwindows (``<statistic>_norm_wNN``, the
+        feature vector of diploS/HIC, with nSL's haplotype lengths beside H12 and H2/H1), and the
+        image."""
         whole = self.statistics(g, _CLASSICAL_STATISTICS)
         out = {f"window_{name}": whole[name] for name in CLASSICAL}
         edges = np.linspace(0, g.sequence_length, self.subwindows + 1).round().astype(int)
         parts = [
             self.statistics(g.window(start, stop), WINDOW_STATISTICS) for start, stop in zip(edges[:-1], edges[1:])
         ]
+        # nSL reads haplotypes beyond a subwindow: scored over the window, averaged in each subwindow.
+        nsl = abs_nsl(g.haplotypes[:, g.populations[self.population]])
+        out["window_nsl"] = _mean_of_scored(nsl)
+        for part, start, stop in zip(parts, edges[:-1], edges[1:]):
+            part["nsl"] = _mean_of_scored(nsl[(g.positions > start) & (g.positions <= stop)])
         for k, part in enumerate(parts):
             out.update({f"{name}_w{k:02d}": value for name, value in part.items()})
         for name in parts[0]:
@@ -117,6 +124,11 @@ class Windows:
             False,
         )
         return tuple(name for name in self.features(g)[0] if "_norm_w" in name)
+
+
+def _mean_of_scored(values):
+    """The mean of the finite values (NaN when there is none)."""
+    return float(np.nanmean(values)) if np.isfinite(values).any() else np.nan
 
 
 def drawn_parameters(classes):
@@ -345,8 +357,9 @@ def constant_size_during_sweeps(graph, population, slowest_s, oldest_fixation):
 def roc_table(networks, sumstats):
     """ROC curves and AUC of windows with a sweep inside (every swept class) against neutral ones,
     held out: each network's probability of a sweep (``networks``: method name -> its held-out
-    predictions, all of the same windows), and single statistics (high H12 or Z_nS, low Tajima's D
-    or pi). The AUC table also has each swept class against neutral (``auc_<class>``)."""
+    predictions, all of the same windows), and single statistics (high H12 or Z_nS, low Tajima's D,
+    pi or mean |nSL|: sweeps leave fewer SNPs of intermediate frequency, whose nSL is large). The
+    AUC table also has each swept class against neutral (``auc_<class>``)."""
     from sklearn.metrics import roc_auc_score, roc_curve  # scikit-learn is slow to import: only here
 
     keys = ["true", "sim_id"]
@@ -362,6 +375,7 @@ def roc_table(networks, sumstats):
         "Z_nS (window)": table["window_kelly_zns"],
         "-Tajima's D (window)": -table["window_tajimas_d"],
         "-pi (window)": -table["window_pi"],
+        "-mean |nSL| (window)": -table["window_nsl"],
     }
     curves, areas = [], []
     for method, score in scores.items():
