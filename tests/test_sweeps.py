@@ -282,7 +282,10 @@ def test_sweep_classifiers_beat_chance_on_heldout_windows(trained_classifier):
     assert auc["CNN P(sweep)"] > 0.85
     assert auc["MLP on diploS/HIC features P(sweep)"] > 0.85
     assert auc["-pi (window)"] > 0.85  # a sweep fixed < 100 generations ago removes diversity
-    assert set(curves["method"]) == set(auc.index) and (areas["windows"] == 40).all()
+    assert set(curves["method"]) == set(auc.index)
+    # Every window has every statistic but mean |nSL|, which a window swept of its common SNPs lacks.
+    windows = areas.set_index("method")["windows"]
+    assert (windows.drop("-mean |nSL| (window)") == 40).all() and windows["-mean |nSL| (window)"] >= 30
     for predicted in predictions.values():
         rates = sweeps.call_rates(predicted, 0.5).set_index("class")["called_share"]
         assert rates["neutral"] < 0.3 < rates["hard"]
