@@ -219,11 +219,11 @@ class SweepSimulations:
         return batch_rows(batch, self.batch_size, self.simulations_per_class)
 
     def batch_minutes(self, cls):
-        """A batch's run time to ask a cluster for (minutes, one core): under 0.1 s a window with
-        msprime; forward sweeps (fwdpy11) took up to 5 s a window on average here, in growing
-        populations of 10^5 diploids (10^6 unscaled)."""
+        """A batch's run time to ask a cluster for (minutes, one core): twice the cost measured here,
+        under 0.05 s a window with msprime, up to 5.9 s of CPU a window on average for a class of
+        forward sweeps (fwdpy11) in growing populations of 10^5 diploids (10^6 unscaled)."""
         forward = cls != "neutral" and (cls.startswith("soft") or self.simulator != "msprime")
-        return max(10, math.ceil(self.batch_size * (5 if forward else 0.1) / 60))
+        return max(10, math.ceil(self.batch_size * (12 if forward else 0.1) / 60))
 
     def backgrounds(self, table):
         return Backgrounds(table, self.models, self.windows.population)
