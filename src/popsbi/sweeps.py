@@ -257,9 +257,9 @@ class SweepSimulations:
         ``sweep`` (hard, partial or soft, its parameters in ``row``) at ``position``, or neutral; sites
         are dropped as missing data drop them."""
         k = backgrounds.row(row["background_draw"])
-        graph = backgrounds.graph(k)
-        details = None
-        if sweep is not None:
+        graph = details = None
+        if sweep is not None:  # a neutral window needs only the (cached) msprime demography
+            graph = backgrounds.graph(k)
             details = simulate.Sweep(
                 position,
                 row["s"],
