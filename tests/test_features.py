@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from popsbi.features import FeatureSettings, haplotype_r, loci_statistics, summary_statistics
+from popsbi.features import STATISTICS, FeatureSettings, loci_statistics, locus_statistics, summary_statistics
 from popsbi.genotypes import Genotypes
 from popsbi.simulate import demography, genotypes_from_tree_sequence, simulate
 
@@ -181,12 +181,38 @@ def test_folded_sfs_counts_minor_alleles():
     assert [stats[f"sfs_P_{k}"] for k in range(3)] == pytest.approx([0, 2 / 5, 3 / 5])
 
 
-def test_haplotype_r_equals_scikit_allel_rogers_huff_r():
-    rng = np.random.default_rng(0)
-    h = (rng.random((30, 40)) < 0.3).astype(np.int8)
-    r = haplotype_r(h)
-    i, j = np.triu_indices(30, k=1)
-    assert r[i, j] == pytest.approx(allel.rogers_huff_r(h), abs=1e-6)
+def test_each_locus_statistics_equal_scikit_allel_on_that_locus():
+    """Statistics computed over the loci together, site by site, against scikit-allel on each locus
+    alone: loci of 3 kb to 60 kb, one of them with a single SNP."""
+    loci = [
+        genotypes_from_tree_sequence(
+            simulate(demography(two_demes()), {"A": 8, "B": 6}, length, MU, 1e-8, seed), ["A", "B"], False
+        )
+        for seed, length in enumerate((60_000, 3_000, 20_000), start=4)
+    ]
+    loci[1] = loci[1].sites(np.arange(len(loci[1].positions)) == 0)
+    settings = FeatureSettings(statistics=STATISTICS, haplotype_snps=25, ld_max_snps=30)
+    table = locus_statistics(loci, settings)
+    for row, g in zip(table.itertuples(), loci):
+        for pop, members in g.populations.items():
+            h = allel.HaplotypeArray(g.haplotypes[:, members])
+            segregating = np.flatnonzero(h.count_alleles(max_allele=1).is_segregating())
+            central = h[segregating[max((len(segregating) - 25) // 2, 0) :][:25]]
+            assert getattr(row, f"haplotype_count_{pop}") == len(central.distinct_counts())
+            assert getattr(row, f"haplotype_diversity_{pop}") == pytest.approx(allel.haplotype_diversity(central))
+            h1, h12, h123, h2_h1 = allel.garud_h(central)
+            assert [getattr(row, f"{name}_{pop}") for name in ("h1", "h12", "h123", "h2_h1")] == pytest.approx(
+                [h1, h12, h123, h2_h1]
+            )
+            pairs = h[segregating[max((len(segregating) - 30) // 2, 0) :][:30]]
+            zns = np.mean(allel.rogers_huff_r(pairs) ** 2) if len(pairs) > 1 else np.nan
+            assert getattr(row, f"kelly_zns_{pop}") == pytest.approx(zns, nan_ok=True, rel=1e-5)
+        a, b = (allel.HaplotypeArray(g.haplotypes).count_alleles(max_allele=1, subpop=g.populations[p]) for p in "AB")
+        assert row.dxy_A_B == pytest.approx(
+            allel.sequence_divergence(g.positions, a, b, start=1, stop=g.sequence_length)
+        )
+        numerator, denominator = allel.hudson_fst(a, b)
+        assert row.fst_hudson_A_B == pytest.approx(np.nansum(numerator) / np.nansum(denominator))
 
 
 def test_kelly_zns_is_the_mean_r_squared_of_all_pairs():
