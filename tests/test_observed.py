@@ -123,10 +123,7 @@ def test_regions_of_a_vcf_are_summarised_as_the_loci_of_a_simulation(tmp_path):
     loci = Loci((30_000, 50_000, 20_000))
     b = demes.Builder(time_units="generations")
     b.add_deme("A", epochs=[dict(start_size=5000)])
-    simulated = [
-        genotypes_from_tree_sequence(ts, ["A"], False)
-        for ts in loci.simulate(demography(b.resolve()), {"A": 6}, 2e-8, [1e-8] * 3, 4)
-    ]
+    simulated = loci.genotypes(loci.simulate(demography(b.resolve()), {"A": 6}, 2e-8, [1e-8] * 3, 4), ["A"], False)
     starts = [0, 100_000, 200_000]  # the regions of the chromosome where the loci lie
     records = [
         f"3\t{start + position}\t.\tA\tT\t.\tPASS\t.\tGT\t"

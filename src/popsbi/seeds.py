@@ -22,7 +22,8 @@ def ancestry_and_mutation_seeds(seed):
 
 
 def locus_seed(seed, locus):
-    """The seed of locus number ``locus`` of a simulation: the simulation's own for locus 0."""
+    """The seed of part number ``locus`` of a simulation (a locus, or a group of loci simulated
+    together): the simulation's own for part 0."""
     if locus == 0:
         return int(seed)
     return int(np.random.SeedSequence([int(seed), locus]).generate_state(1)[0]) + 1

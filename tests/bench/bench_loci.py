@@ -6,9 +6,9 @@ Both datasets are the default config's (its scenarios, samples and genetic map),
 ``observed.regions`` replaced: (1) one region of K * L bp, chr20 from 1 Mb; (2) K loci of L bp
 (default 2,000 of 500 bp, as RAD or exome data), one every 1.5 kb from chr20:1 Mb. Each is
 simulated and summarised by the workflow's batch function on the same prior rows of every
-scenario. Prints, for each, simulations per second and the share of a simulation's time spent on
-its statistics and image, then the ratio (loci over region; the issue's target is >= 0.5), all
-measured in this one run. The last line reads ``loci_over_region=R``.
+scenario. Prints, for each, simulations per second and seconds per simulation, then the ratio
+(loci over region; the issue's target is >= 0.5), all measured in this one run. The last line
+reads ``loci_over_region=R``.
 """
 
 import argparse

@@ -17,8 +17,9 @@ def simulate_batch(settings, rows, trees_path=None):
     Returns (table, images, distances): the table has the scenario label, the prior table's
     columns and one column per statistic; images and distances stack the rows' images in the
     table's order. When ``trees_path`` is given, the tree sequences are written there, one after
-    another, each simulation's loci in order (read them back with repeated ``tskit.load`` on one
-    open file).
+    another: each simulation's loci in order, one tree sequence each, or one of them all laid end to
+    end for many loci (see :class:`popsbi.simulate.Loci`; read them back with repeated ``tskit.load``
+    on one open file).
     """
     model = ScenarioModel(settings.scenario, settings.model)
     summaries = settings.summaries
@@ -46,10 +47,9 @@ def simulate_batch(settings, rows, trees_path=None):
             )
             for ts in tree_sequences if trees else ():
                 ts.dump(trees)
-            genotypes = [
-                simulate.genotypes_from_tree_sequence(ts, populations, summaries.polarised) for ts in tree_sequences
-            ]
-            summary, images[i], distances[i] = summaries.of(genotypes)
+            summary, images[i], distances[i] = summaries.of(
+                loci.genotypes(tree_sequences, populations, summaries.polarised)
+            )
             statistics.append(summary)
     table = pd.concat([rows.reset_index(drop=True), pd.DataFrame(statistics)], axis=1)
     table.insert(0, "scenario", settings.scenario)
