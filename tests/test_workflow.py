@@ -193,19 +193,21 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
         held_out = pd.read_csv(directory / "results" / "sweeps" / net / "heldout_predictions.tsv", sep="\t")
         assert len(held_out) == 7 * 3  # seven classes, three windows of each held out
     assert (scans / "chr20_excerpt" / "scan.png").stat().st_size > 20_000
-    # Windows simulated under the scenario that ABC random forest chose, its parameters drawn from
-    # the scenario's ABC posterior (the parameters of the simulations that rejection accepted).
+    # Windows simulated under the demo's scenario (constant size; whatever ABC chooses with these few
+    # simulations), its parameters drawn from the scenario's ABC posterior (the parameters of the
+    # simulations that rejection accepted).
     sweeps = directory / "results" / "sweeps"
-    chosen = pd.read_csv(directory / "results" / "abc" / "random_forest.tsv", sep="\t")["chosen"].iloc[0]
+    background = config["sweeps"]["demography"]["scenario"]
+    assert background == "constant"
     backgrounds = pd.read_csv(sweeps / "demography.tsv", sep="\t")
-    accepted = pd.read_csv(directory / "results" / "abc" / "posterior_draws" / f"{chosen}.tsv", sep="\t")
-    assert (backgrounds["scenario"] == chosen).all()
+    accepted = pd.read_csv(directory / "results" / "abc" / "posterior_draws" / f"{background}.tsv", sep="\t")
+    assert (backgrounds["scenario"] == background).all()
     pd.testing.assert_frame_equal(backgrounds.drop(columns="scenario"), accepted)
     windows = pd.read_parquet(sweeps / "datasets" / "sumstats.parquet")
-    assert (windows["background_scenario"] == chosen).all() and windows["background_row"].lt(len(accepted)).all()
+    assert (windows["background_scenario"] == background).all() and windows["background_row"].lt(len(accepted)).all()
     robustness = pd.read_csv(sweeps / "robustness.tsv", sep="\t")
     assert len(robustness) == 3 * 2 and (robustness["windows"] == 4).all()  # 3 scenarios x 2 networks
-    assert set(robustness.loc[robustness["trained_under"], "scenario"]) == {chosen}
+    assert set(robustness.loc[robustness["trained_under"], "scenario"]) == {background}
     planted = pd.read_csv(sweeps / "planted" / "windows.tsv", sep="\t")
     assert set(planted["chromosome"]) == {"sweep_1", "sweep_2", "neutral_1", "neutral_2"}
     assert len(planted) == 4 * 7  # 100 kb windows every 50 kb over 400 kb
