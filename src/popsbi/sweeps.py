@@ -30,7 +30,7 @@ import pandas as pd
 
 from popsbi import simulate
 from popsbi.errors import ScenarioError
-from popsbi.features import FeatureSettings, abs_nsl, summary_statistics
+from popsbi.features import FeatureSettings, abs_nsl, locus_statistics, summary_statistics
 from popsbi.genotypes import Genotypes
 from popsbi.images import genotype_image
 from popsbi.logs import progress
@@ -78,15 +78,10 @@ class Windows:
     image_snps: int
     sort_rows: str
 
-    def statistics(self, g, statistics):
-        # Haplotype statistics and Z_nS over every SNP of a (sub)window, which is short.
-        settings = FeatureSettings(statistics=statistics, haplotype_snps=10**9, ld_max_snps=200)
+    def _ours(self, statistics):
+        """``statistics`` (name -> value) of this population, without the population in the names."""
         suffix = f"_{self.population}"
-        return {
-            name[: -len(suffix)]: value
-            for name, value in summary_statistics(g, settings).items()
-            if name.endswith(suffix)
-        }
+        return {name[: -len(suffix)]: value for name, value in statistics.items() if name.endswith(suffix)}
 
     def features(self, g):
         """(statistics dict, image, distances) of one window: the classical statistics of the whole
@@ -94,12 +89,13 @@ class Windows:
         |nSL| (``nsl``), the same normalised across the subwindows (``<statistic>_norm_wNN``, the
         feature vector of diploS/HIC, with nSL's haplotype lengths beside H12 and H2/H1), and the
         image."""
-        whole = self.statistics(g, _CLASSICAL_STATISTICS)
+        whole = self._ours(summary_statistics(g, _window_settings(_CLASSICAL_STATISTICS)))
         out = {f"window_{name}": whole[name] for name in CLASSICAL}
         edges = np.linspace(0, g.sequence_length, self.subwindows + 1).round().astype(int)
-        parts = [
-            self.statistics(g.window(start, stop), WINDOW_STATISTICS) for start, stop in zip(edges[:-1], edges[1:])
-        ]
+        subwindows = [g.window(start, stop) for start, stop in zip(edges[:-1], edges[1:])]
+        # the subwindows' statistics at once, as the loci of one dataset are
+        table = locus_statistics(subwindows, _window_settings(WINDOW_STATISTICS))
+        parts = [self._ours(row) for row in table.to_dict("records")]
         # nSL reads haplotypes beyond a subwindow: scored over the window, averaged in each subwindow.
         nsl = abs_nsl(g.haplotypes[:, g.populations[self.population]])
         out["window_nsl"] = _mean_of_scored(nsl)
@@ -124,6 +120,11 @@ class Windows:
             False,
         )
         return tuple(name for name in self.features(g)[0] if "_norm_w" in name)
+
+
+def _window_settings(statistics):
+    """Haplotype statistics and Z_nS over every SNP of a (sub)window, which is short."""
+    return FeatureSettings(statistics=statistics, haplotype_snps=10**9, ld_max_snps=200)
 
 
 def _mean_of_scored(values):
