@@ -177,7 +177,7 @@ def test_a_soft_sweep_keeps_the_diversity_of_its_founding_copies():
 
 def test_a_single_region_simulates_with_the_simulations_seed():
     own_map = msprime.RateMap(position=[0, 5_000, 20_000], rate=[1e-8, 5e-8])
-    (ts,) = Loci((20_000,)).simulate(demography(graph()), {"A": 3, "B": 2}, 1e-7, [own_map], 7)
+    ts = Loci((20_000,)).simulate(demography(graph()), {"A": 3, "B": 2}, 1e-7, [own_map], 7)
     alone = simulate(demography(graph()), {"A": 3, "B": 2}, 20_000, 1e-7, own_map, 7)
     assert ts.tables.equals(alone.tables, ignore_provenance=True)
 
@@ -196,7 +196,7 @@ def many_loci():
     """300 loci of 20 kb with a recombination hotspot at 5-6 kb (84% of their genetic length), as
     replicates laid end to end and as one msprime call each."""
     loci = Loci((20_000,) * 300)
-    (together,) = loci.simulate(_one_deme(), {"A": 5}, 1e-7, [HOT] * 300, 3)
+    together = loci.simulate(_one_deme(), {"A": 5}, 1e-7, [HOT] * 300, 3)
     alone = [simulate(_one_deme(), {"A": 5}, 20_000, 1e-7, HOT, seed) for seed in range(1, 301)]
     return loci, together, alone
 
@@ -205,7 +205,7 @@ def test_many_loci_have_the_diversity_of_the_coalescent(many_loci):
     """Segregating sites per locus: theta * a_n (Watterson 1975), 4 N mu L = 8 and n = 10; the
     standard error of the mean of 300 loci is about 3%."""
     loci, together, _ = many_loci
-    segregating = [len(locus.positions) for locus in loci.genotypes([together], ["A"], True)]
+    segregating = [len(locus.positions) for locus in loci.genotypes(together, ["A"], True)]
     assert np.mean(segregating) == pytest.approx(8 * np.sum(1 / np.arange(1, 10)), rel=0.1)
 
 
@@ -228,15 +228,15 @@ def test_many_loci_are_reproducible_and_each_locus_is_its_own():
     rates = [0.0] * 40 + [1e-8] * 40 + [2e-8]
     first = loci.simulate(_one_deme(), {"A": 4}, 1e-6, rates, 11)
     again = loci.simulate(_one_deme(), {"A": 4}, 1e-6, rates, 11)
-    assert first[0].tables.equals(again[0].tables, ignore_provenance=True)
+    assert first.tables.equals(again.tables, ignore_provenance=True)
     genotypes = loci.genotypes(first, ["A"], True)
     assert [g.sequence_length for g in genotypes] == list(loci.lengths)
     assert all(
         len(g.positions) == 0 or (g.positions.min() >= 1 and g.positions.max() <= g.sequence_length) for g in genotypes
     )
-    assert sum(len(g.positions) for g in genotypes) == first[0].num_sites
+    assert sum(len(g.positions) for g in genotypes) == first.num_sites
     # a locus without recombination has one tree
-    edges = first[0].tables.edges
+    edges = first.tables.edges
     assert all(
         np.isin(edges.left[(edges.left >= 500 * k) & (edges.left < 500 * (k + 1))], [500 * k]).all() for k in range(40)
     )

@@ -173,8 +173,13 @@ class _LocusSums:
 
 def _rank_within(locus, n_loci):
     """Each entry's rank among the entries of its locus (``locus`` sorted)."""
-    starts = np.cumsum(np.bincount(locus, minlength=n_loci)) - np.bincount(locus, minlength=n_loci)
-    return np.arange(len(locus)) - starts[locus]
+    return np.arange(len(locus)) - _first_of_each(locus, n_loci)[locus]
+
+
+def _first_of_each(locus, n_loci):
+    """The index of each locus's first entry (``locus`` sorted)."""
+    entries = np.bincount(locus, minlength=n_loci)
+    return np.cumsum(entries) - entries
 
 
 def harmonic_number(n):
@@ -366,8 +371,8 @@ def _r_squared_within_loci(h, locus):
     centred = h - h.mean(axis=1, keepdims=True)
     standardised = centred / np.sqrt(np.einsum("ij,ij->i", centred, centred))[:, None]
     rows = np.bincount(locus)
-    start = np.cumsum(rows) - rows
-    rank = np.arange(len(h)) - start[locus]
+    start = _first_of_each(locus, len(rows))
+    rank = _rank_within(locus, len(rows))
     size_class = np.ceil(np.log2(np.maximum(rows, 1))).astype(int)
     for size in np.unique(size_class[rows >= 2]):
         members = np.flatnonzero((size_class == size) & (rows >= 2))

@@ -9,7 +9,7 @@ import msprime
 import numpy as np
 
 from popsbi.errors import ScenarioError, SimulationError
-from popsbi.genotypes import Genotypes, concatenate
+from popsbi.genotypes import Genotypes
 from popsbi.seeds import ancestry_and_mutation_seeds, locus_seed
 
 
@@ -47,25 +47,25 @@ class Loci:
     A single region is one msprime call with the simulation's seed, as it always was. Several loci
     are replicates of msprime calls (:meth:`_replicates`): about 1 ms of every call is msprime's
     set-up, more than a short locus's own simulation, and one call of loci unlinked by a
-    recombination rate of 0.5 grows with the square of their number (in msprime 1.4.4, 100 loci of
-    10 kb: 1.6 s against 0.13 s as separate calls).
+    recombination rate of ln 2 between them grows with the square of their number (in msprime
+    1.4.4, 100 loci of 10 kb: 1.6 s against 0.13 s as separate calls).
     """
 
     lengths: tuple
 
     def simulate(self, demography, samples, mutation_rate, recombinations, seed):
-        """A tree sequence with mutations of the loci laid end to end, in order, in a list (that
-        :meth:`genotypes` reads). ``recombinations`` holds each locus's rate or RateMap."""
+        """A tree sequence with mutations of the loci laid end to end, in order (:meth:`genotypes`
+        cuts it back into loci). ``recombinations`` holds each locus's rate or RateMap."""
         if len(self.lengths) == 1:
-            return [simulate(demography, samples, self.lengths[0], mutation_rate, recombinations[0], seed)]
-        return [self._replicates(demography, samples, mutation_rate, recombinations, seed)]
+            return simulate(demography, samples, self.lengths[0], mutation_rate, recombinations[0], seed)
+        return self._replicates(demography, samples, mutation_rate, recombinations, seed)
 
-    def genotypes(self, tree_sequences, populations, polarised):
-        """Each locus's haplotypes (see :func:`genotypes_from_tree_sequence`) from :meth:`simulate`'s
-        tree sequences."""
+    def genotypes(self, ts, populations, polarised):
+        """Each locus's haplotypes (see :func:`genotypes_from_tree_sequence`) in :meth:`simulate`'s
+        tree sequence."""
         ends = np.cumsum(self.lengths)
         starts = ends - np.asarray(self.lengths)
-        whole = concatenate([genotypes_from_tree_sequence(ts, populations, polarised) for ts in tree_sequences])
+        whole = genotypes_from_tree_sequence(ts, populations, polarised)
         bounds = np.searchsorted(whole.positions, np.append(starts, ends[-1]), side="right")
         return [
             Genotypes(
@@ -139,10 +139,10 @@ class Loci:
 
         left, right = bp(left), bp(right)
         keep = right > left  # edges past a locus's stretch, or shorter than a bp
-        first_node = np.repeat(first_node, edges)
+        edge_first_node = np.repeat(first_node, edges)
 
         def renumbered(nodes):
-            return np.where(nodes < n_samples, nodes, nodes - n_samples + first_node).astype(np.int32)[keep]
+            return np.where(nodes < n_samples, nodes, nodes - n_samples + edge_first_node).astype(np.int32)[keep]
 
         tables.edges.set_columns(
             left=left[keep],

@@ -17,9 +17,8 @@ def simulate_batch(settings, rows, trees_path=None):
     Returns (table, images, distances): the table has the scenario label, the prior table's
     columns and one column per statistic; images and distances stack the rows' images in the
     table's order. When ``trees_path`` is given, the tree sequences are written there, one after
-    another: each simulation's loci in order, one tree sequence each, or one of them all laid end to
-    end for many loci (see :class:`popsbi.simulate.Loci`; read them back with repeated ``tskit.load``
-    on one open file).
+    another: one per simulation, its loci laid end to end (see :class:`popsbi.simulate.Loci`; read
+    them back with repeated ``tskit.load`` on one open file).
     """
     model = ScenarioModel(settings.scenario, settings.model)
     summaries = settings.summaries
@@ -38,18 +37,16 @@ def simulate_batch(settings, rows, trees_path=None):
             values = row._asdict()
             if "recombination_rate" in values:
                 recombination = [values["recombination_rate"]] * len(loci.lengths)
-            tree_sequences = loci.simulate(
+            ts = loci.simulate(
                 simulate.demography(model.graph({name: values[name] for name in settings.parameters})),
                 settings.samples,
                 values.get("mutation_rate", settings.mutation_rate),
                 recombination,
                 values["seed"],
             )
-            for ts in tree_sequences if trees else ():
+            if trees:
                 ts.dump(trees)
-            summary, images[i], distances[i] = summaries.of(
-                loci.genotypes(tree_sequences, populations, summaries.polarised)
-            )
+            summary, images[i], distances[i] = summaries.of(loci.genotypes(ts, populations, summaries.polarised))
             statistics.append(summary)
     table = pd.concat([rows.reset_index(drop=True), pd.DataFrame(statistics)], axis=1)
     table.insert(0, "scenario", settings.scenario)
