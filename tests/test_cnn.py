@@ -443,6 +443,28 @@ def test_network_shape_follows_width_depth_and_batch_norm():
 STATS_STATE = {"names": ["x", "y"], "mean": [0.0, 0.0], "std": [1.0, 1.0]}
 
 
+def test_a_hybrid_started_from_a_trained_mlp_answers_as_it_does_whatever_the_image():
+    torch.manual_seed(0)
+    shape = {"width": 16, "depth": 2, "dropout": 0.3, "statistics": STATS_STATE, "parameters": None}
+    mlp = ScenarioClassifier("mlp", ["a", "b", "c"], [6], **shape)
+    with torch.no_grad():  # as after training: no parameter left at its initial value
+        for parameter in mlp.net.parameters():
+            parameter.add_(torch.randn_like(parameter))
+    hybrid = ScenarioClassifier("hybrid", ["a", "b", "c"], [6], **shape)
+    hybrid.net.start_from(mlp.net)
+    mlp.eval(), hybrid.eval()
+    statistics = torch.randn(5, 2)
+    images, distances = torch.randint(0, 2, (5, 6, 12), dtype=torch.uint8), torch.rand(5, 12)
+    expected = mlp(images, distances, statistics)[0]
+    for image in (images, 1 - images):
+        torch.testing.assert_close(hybrid(image, distances, statistics)[0], expected)
+    # the image's weights into the head start at zero but are trained: they get a gradient
+    hybrid.train()
+    logits = hybrid(images, distances, statistics)[0]
+    torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1, 2, 0, 1])).backward()
+    assert hybrid.net.head[2].weight.grad[:, :-16].abs().sum() > 0
+
+
 def test_ensemble_averages_the_seeds_probabilities_and_reports_their_spread():
     rng = np.random.default_rng(0)
     scenarios = ["a", "b", "c"]

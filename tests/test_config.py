@@ -210,6 +210,19 @@ def test_a_network_reuses_the_settings_of_a_searched_one(example_config, schema_
     assert alone.reuse == () and alone.tuned_by("hybrid") is None
 
 
+def test_a_hybrid_starts_from_the_mlp_only_when_both_train_with_the_same_settings(example_config, schema_path):
+    assert load_settings(example_config, schema_path).starts_from("hybrid") == "mlp"
+    assert load_settings(example_config, schema_path).starts_from("mlp") is None
+    without_mlp = edit(example_config, ["cnn", "architectures"], ["hybrid", "cnn"])
+    without_mlp = edit(without_mlp, ["cnn", "search", "architectures"], [])
+    assert load_settings(without_mlp, schema_path).starts_from("hybrid") is None
+    searched_apart = edit(example_config, ["cnn", "search", "architectures"], ["mlp", "hybrid"])
+    searched_apart = edit(searched_apart, ["cnn", "search", "reuse"], {})
+    assert load_settings(searched_apart, schema_path).starts_from("hybrid") is None
+    neither_searched = edit(example_config, ["cnn", "search", "architectures"], [])
+    assert load_settings(neither_searched, schema_path).starts_from("hybrid") == "mlp"
+
+
 def test_cluster_example_is_the_demo_with_more_simulations(root, default_config, schema_path):
     cluster = yaml.safe_load((root / "config" / "examples" / "cluster.yaml").read_text())
     assert {key for key in cluster if cluster[key] != default_config[key]} == {

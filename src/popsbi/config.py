@@ -290,6 +290,16 @@ class Settings:
             keep_tree_sequences=self.raw["keep_tree_sequences"],
         )
 
+    def starts_from(self, architecture):
+        """The trained network that ``architecture`` starts from, or None: hybrid starts from mlp
+        (HybridNet.start_from) when mlp is trained too, with the same settings (neither searched,
+        or hybrid reusing mlp's search), so that the two differ by what the genotypes add."""
+        if architecture != "hybrid" or "mlp" not in self.raw["cnn"]["architectures"]:
+            return None
+        if self.search is not None and self.search.tuned_by("hybrid") != self.search.tuned_by("mlp"):
+            return None
+        return "mlp"
+
     def requests(self):
         """Memory and run time (:class:`popsbi.cluster.Request`) of the jobs that grow with the data."""
         n = self.simulations_per_scenario * len(self.scenarios)

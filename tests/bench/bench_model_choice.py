@@ -14,7 +14,8 @@ are up to date), then runs, with the workflow's own code and the config's settin
 - every network of ``cnn.architectures``: the search of its hyperparameters when the config
   searches it (reported apart), then ``K`` trainings from the seed, seed + 1, ... (default the
   config's ``cnn.seeds``); its accuracy and log loss are those of the seeds' ensemble, with the
-  seeds' mean and standard deviation beside them; prediction time is that of one network.
+  seeds' mean and standard deviation beside them; prediction time is that of one network. A
+  hybrid that starts from the mlp (as the workflow's does) counts its own training only.
 
 Printed, measured in this one run: one row per method with held-out accuracy (and its standard
 error), log loss, training seconds (all seeds), search seconds, and seconds per 1,000
@@ -97,10 +98,11 @@ def random_forest(settings, reference, is_pod):
     return predictions.drop(columns=["method", "tolerance"]), grow_seconds, max(seconds - grow_seconds, 0.0)
 
 
-def network(settings, plan, architecture, heldout, seeds, directory):
+def network(settings, plan, architecture, heldout, seeds, directory, start_source=None):
     """Held-out predictions of each seed's network, the training and search seconds, and one
     network's seconds per held-out prediction. A network that reuses another's search finds its
-    best settings in ``directory``, where that network's search left them."""
+    best settings in ``directory``, where that network's search left them; one that starts from
+    ``start_source`` starts from that network's checkpoint of the same seed there."""
     tuned, search_seconds = None, 0.0
     source = plan.tuned_by(architecture) if plan is not None else None
     if source is not None and source != architecture:
@@ -123,8 +125,19 @@ def network(settings, plan, architecture, heldout, seeds, directory):
     for replicate in range(seeds):
         checkpoint = directory / architecture / str(replicate) / "model.ckpt"
         checkpoint.parent.mkdir(parents=True)
+        start = directory / start_source / str(replicate) / "model.ckpt" if start_source else None
         (module, data), seconds = timed(
-            networks.train, settings, architecture, DATASETS, heldout, str(checkpoint), THREADS, 1.0, tuned, replicate
+            networks.train,
+            settings,
+            architecture,
+            DATASETS,
+            heldout,
+            str(checkpoint),
+            THREADS,
+            1.0,
+            tuned,
+            replicate,
+            start,
         )
         train_seconds += seconds
         tables.append(training.heldout_predictions(module, data)[0])
@@ -164,12 +177,21 @@ def main():
         with tempfile.TemporaryDirectory() as directory:
             searched_first = sorted(
                 settings.raw["cnn"]["architectures"],
-                key=lambda name: settings.search is None or settings.search.tuned_by(name) != name,
+                key=lambda name: (
+                    settings.search is None or settings.search.tuned_by(name) != name,
+                    settings.starts_from(name) is not None,
+                ),
             )
             for architecture in searched_first:
                 name = f"network {architecture}"
                 tables, train_seconds, search_seconds, per_prediction = network(
-                    settings.networks, settings.search, architecture, heldout, seeds, Path(directory)
+                    settings.networks,
+                    settings.search,
+                    architecture,
+                    heldout,
+                    seeds,
+                    Path(directory),
+                    settings.starts_from(architecture),
                 )
                 per_seed[name], methods[name] = tables, ensemble(tables, scenarios)
                 timings[name] = (train_seconds, search_seconds, per_prediction)

@@ -69,6 +69,7 @@ rule cnn_train:
     """Train one network on a share of the training simulations (on a GPU when the job has one)."""
     input:
         unpack(searched_hyperparameters),
+        unpack(starting_network),
         **IMAGE_DATASET,
         sumstats="results/datasets/sumstats.parquet",
         heldout="results/abc/heldout.tsv",

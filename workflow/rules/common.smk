@@ -133,6 +133,15 @@ def search_journal(wildcards):
     return f"results/cnn/{wildcards.architecture}/search/study.journal"
 
 
+def starting_network(wildcards):
+    """The trained network that this one starts from (hybrid from mlp), trained on the same share
+    from the same seed."""
+    source = SETTINGS.starts_from(wildcards.architecture)
+    if source is None:
+        return {}
+    return {"start": trained(source, "model.ckpt", wildcards.percent, wildcards.replicate)}
+
+
 def searched_hyperparameters(wildcards):
     """The best trial of the search that tunes the network: its own, or the one it reuses."""
     source = SEARCH.tuned_by(wildcards.architecture) if SEARCH else None

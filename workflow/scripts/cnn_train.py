@@ -16,6 +16,7 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
         fraction=int(snakemake.wildcards.percent) / 100,
         tuned=inputs.get("tuned"),
         replicate=int(snakemake.wildcards.replicate),
+        start=inputs.get("start"),
     )
     classes, parameters = heldout_predictions(model, data)
     classes.to_csv(out.heldout, sep="\t", index=False)

@@ -5,7 +5,8 @@ region's summary statistics.
 filters to every haplotype and pools symmetrically over the haplotypes of each
 population, so that their order cannot matter (Chan et al. 2018; Sanchez et al. 2021),
 read the image; ``mlp`` reads the summary statistics that ABC uses; ``hybrid`` reads both
-(the convolutional network's features and the statistics' dense layers, joined). Every
+(the convolutional network's features and the statistics' dense layers, joined), and can start
+from a trained ``mlp``. Every
 network takes (images as channels, standardised statistics) and ignores what it does not read.
 """
 
@@ -128,6 +129,19 @@ class HybridNet(nn.Module):
 
     def forward(self, x, statistics):
         return self.head(torch.cat([self.image(x), self.statistics(statistics)], dim=1))
+
+    @torch.no_grad()
+    def start_from(self, statistics_net):
+        """Take the layers of a trained :class:`StatisticsNet` of the same shape, and give the image's
+        features no weight in the head: the hybrid answers as that network does until training
+        finds what the genotypes add to the statistics."""
+        self.statistics.load_state_dict(statistics_net.features.state_dict())
+        head, trained = self.head.state_dict(), statistics_net.head.state_dict()
+        n_image = head["2.weight"].shape[1] - trained["2.weight"].shape[1]
+        head["2.weight"][:, :n_image] = 0.0
+        head["2.weight"][:, n_image:] = trained["2.weight"]
+        head.update({name: value for name, value in trained.items() if name != "2.weight"})
+        self.head.load_state_dict(head)
 
 
 class ExchangeableNet(nn.Module):

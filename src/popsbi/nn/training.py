@@ -122,6 +122,7 @@ def train(
     parameter_priors=None,
     statistic_names=(),
     init_seed=None,
+    start=None,
 ):
     """Train one network to tell ``classes`` apart (the scenarios, or sweep classes) on ``fraction``
     of the training images, the held-out rows left out; return the best model and the data.
@@ -134,8 +135,9 @@ def train(
     ``population_sizes`` are the haplotypes of each population, in the order of the image rows.
     With ``parameter_priors`` ({(scenario, parameter): Prior}) and ``sumstats`` (their true
     values), a parameter head is trained too. Networks that read summary statistics take the
-    columns ``statistic_names`` of ``sumstats``. The best checkpoint goes to ``checkpoint_path``
-    and Lightning's CSV log beside it.
+    columns ``statistic_names`` of ``sumstats``. ``start``: the checkpoint of a trained ``mlp`` of
+    the same shape, from which a ``hybrid`` starts (see HybridNet.start_from). The best checkpoint
+    goes to ``checkpoint_path`` and Lightning's CSV log beside it.
     """
     hp = hyperparameters
     torch.set_num_threads(threads)
@@ -155,6 +157,9 @@ def train(
         init_seed,
     )
     module = classifier(architecture, classes, population_sizes, hp, data, init_seed)
+    if start is not None:
+        module.net.start_from(load(start).net)
+        log.info("%s starts from the trained network %s", architecture, start)
     out_dir = os.path.dirname(checkpoint_path)
     best, _ = fit(module, data, out_dir, hp.accelerator, hp.max_epochs, hp.patience, hp.tensorboard)
     os.replace(best, checkpoint_path)

@@ -22,7 +22,16 @@ log = logging.getLogger(__name__)
 
 
 def train(
-    settings, architecture, dataset_paths, heldout, checkpoint_path, threads, fraction=1.0, tuned=None, replicate=0
+    settings,
+    architecture,
+    dataset_paths,
+    heldout,
+    checkpoint_path,
+    threads,
+    fraction=1.0,
+    tuned=None,
+    replicate=0,
+    start=None,
 ):
     """Train one network to tell ``settings.classes`` apart (NetworkSettings: the scenarios, or the
     sweep classes) on ``fraction`` of the training simulations, with a parameter head when the
@@ -30,7 +39,8 @@ def train(
     aggregated ``images``, ``distances``, ``index`` and, when the network needs any of its columns
     (parameters, statistics), the statistics table ``sumstats``, of which only those are read.
     ``tuned``: the best-trial table of a search, whose hyperparameters replace the settings'.
-    ``replicate`` k > 0 trains on the same split from the seed plus k (an ensemble's member)."""
+    ``replicate`` k > 0 trains on the same split from the seed plus k (an ensemble's member).
+    ``start``: the checkpoint of the trained mlp a hybrid starts from."""
     hyperparameters = settings.hyperparameters
     if tuned is not None:
         hyperparameters = dataclasses.replace(hyperparameters, **search.read_best(tuned))
@@ -50,6 +60,7 @@ def train(
         parameter_priors=settings.parameter_priors,
         statistic_names=settings.statistics,
         init_seed=settings.seed + replicate,
+        start=start,
     )
 
 
