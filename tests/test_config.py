@@ -191,11 +191,11 @@ def test_bad_observed_data_config(example_config, schema_path, observed, message
     "abc_config, message",
     [
         (
-            {"heldout_per_scenario": 1000},
-            r"abc.heldout_per_scenario \(1000\) must be smaller than simulations_per_scenario",
+            {"heldout_per_scenario": 2000},
+            r"abc.heldout_per_scenario \(2000\) must be smaller than simulations_per_scenario",
         ),
-        ({"tolerance": 0.001}, r"abc.tolerance: tolerance 0.001 accepts 3 of 2850 reference simulations, fewer than"),
-        ({"parameter_tolerance": 0.005}, r"abc.parameter_tolerance: tolerance 0.005 accepts 5 of 950"),
+        ({"tolerance": 0.0005}, r"abc.tolerance: tolerance 0.0005 accepts 3 of 5850 reference simulations, fewer than"),
+        ({"parameter_tolerance": 0.0025}, r"abc.parameter_tolerance: tolerance 0.0025 accepts 5 of 1950"),
     ],
 )
 def test_tolerances_that_accept_too_few_simulations_stop_at_start_up(example_config, schema_path, abc_config, message):
