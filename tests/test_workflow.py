@@ -299,10 +299,11 @@ def test_search_of_the_example_tunes_the_network_it_trains(example_runs):
     assert tuned in (logs / "cnn_train" / "mlp_100pct_seed0.log").read_text()
     # hybrid reuses mlp's search (cnn.search.reuse's default), cnn trains with the cnn section's settings
     assert tuned in (logs / "cnn_train" / "hybrid_100pct_seed1.log").read_text()
-    # and starts from the mlp trained from the same seed on the same share
+    # and starts from the mlp trained from the same seed on the same share, at a tenth of its rate
+    fine_tuning = f"at learning rate {float(best['learning_rate']) * 0.1:g}"
     for percent, seed in ((100, 1), (50, 0)):
         started = f"hybrid starts from the trained network results/cnn/mlp/{percent}pct/seed{seed}/model.ckpt"
-        assert started in (logs / "cnn_train" / f"hybrid_{percent}pct_seed{seed}.log").read_text()
+        assert f"{started}, {fine_tuning}" in (logs / "cnn_train" / f"hybrid_{percent}pct_seed{seed}.log").read_text()
     assert "search's best trial" not in (logs / "cnn_train" / "cnn_100pct_seed0.log").read_text()
     assert not (results.parent.parent / "hybrid" / "search").exists()  # only mlp is searched
 
