@@ -6,8 +6,8 @@ filters to every haplotype and pools symmetrically over the haplotypes of each
 population, so that their order cannot matter (Chan et al. 2018; Sanchez et al. 2021),
 read the image; ``mlp`` reads the summary statistics that ABC uses; ``hybrid`` reads both
 (the convolutional network's features and the statistics' dense layers, joined), and can start
-from a trained ``mlp``. Every
-network takes (images as channels, standardised statistics) and ignores what it does not read.
+from a trained ``mlp``. Every network takes (images as channels, standardised statistics) and
+ignores what it does not read.
 """
 
 from dataclasses import dataclass

@@ -143,8 +143,8 @@ def train(
     values), a parameter head is trained too. Networks that read summary statistics take the
     columns ``statistic_names`` of ``sumstats``. ``start``: the checkpoint of a trained ``mlp`` of
     the same shape, from which a ``hybrid`` starts (see HybridNet.start_from) and trains at
-    FINE_TUNING_SHARE of the learning rate. The best checkpoint
-    goes to ``checkpoint_path`` and Lightning's CSV log beside it.
+    FINE_TUNING_SHARE of the learning rate. The best checkpoint goes to ``checkpoint_path`` and
+    Lightning's CSV log beside it.
     """
     hp = hyperparameters
     if start is not None:
