@@ -137,10 +137,11 @@ class HybridNet(nn.Module):
         finds what the genotypes add to the statistics."""
         self.statistics.load_state_dict(statistics_net.features.state_dict())
         head, trained = self.head.state_dict(), statistics_net.head.state_dict()
-        n_image = head["2.weight"].shape[1] - trained["2.weight"].shape[1]
-        head["2.weight"][:, :n_image] = 0.0
-        head["2.weight"][:, n_image:] = trained["2.weight"]
-        head.update({name: value for name, value in trained.items() if name != "2.weight"})
+        joined = "2.weight"  # the head's first dense layer (see _dense_head), which reads both inputs
+        n_image = head[joined].shape[1] - trained[joined].shape[1]
+        head[joined][:, :n_image] = 0.0
+        head[joined][:, n_image:] = trained[joined]
+        head.update({name: value for name, value in trained.items() if name != joined})
         self.head.load_state_dict(head)
 
 
