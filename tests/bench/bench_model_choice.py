@@ -134,10 +134,9 @@ def network(settings, plan, architecture, heldout, seeds, directory, start_sourc
             heldout,
             str(checkpoint),
             THREADS,
-            1.0,
-            tuned,
-            replicate,
-            start,
+            tuned=tuned,
+            replicate=replicate,
+            start=start,
         )
         train_seconds += seconds
         tables.append(training.heldout_predictions(module, data)[0])
