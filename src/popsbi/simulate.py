@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import demes
 import msprime
 import numpy as np
+import tskit
 
 from popsbi.errors import ScenarioError, SimulationError
 from popsbi.genotypes import Genotypes
@@ -343,12 +344,15 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
     msprime simulates the ancestry of the whole deme at the sweep's start under the graph; fwdpy11
     then adds the selected allele to lineages at the start frequency and runs forward:
 
-    - a complete sweep in a deme of constant size over it runs until the allele fixes, then for
-      ``time_since_fixation`` generations (the age is exact; repeated until the allele fixes);
+    - a complete sweep in a deme of constant size over it runs until the allele fixes,
+      ``time_since_fixation`` generations ago (the age is exact; repeated until the allele fixes);
     - otherwise (a partial sweep, or a size change over the sweep) the run follows the deme's sizes
       from the sweep's expected start (:meth:`Sweep.expected_start`) to the present, and is repeated
       until the allele has fixed by the present (its age is then what the run gives, about
       ``time_since_fixation``) or, for a partial sweep, is within 0.05 of ``end_frequency`` now.
+
+    A fixed allele leaves the deme neutral: the generations from its fixation to the present are
+    msprime's coalescent, grafted on the forward run's genomes (:func:`_sampled_after`).
 
     Everything is scaled by ``scaling`` (N / scaling diploids, s, r and mu times scaling, generations
     / scaling), as forward simulations usually are.
@@ -440,15 +444,16 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
         raise SimulationError(
             f"no forward run of a sweep (s = {sweep.s:g}, from {start:g}) met its condition in 100 ancestries"
         )
-    pop = out.pop
-    rest = began - pop.generation if timed else int(round(sweep.time_since_fixation / q))
-    if rest:
-        after = out.params if timed else forward(constant, pop.generation + rest, rest)
-        fwdpy11.evolvets(forward_rng, pop, after, simplification_interval=100)
-    ts = pop.dump_tables_to_tskit()
-    alive = ts.samples()[ts.nodes_time[ts.samples()] == 0]
-    chosen = np.random.default_rng(streams[1]).choice(np.unique(alive // 2), individuals, replace=False)
-    ts = ts.simplify(samples=np.sort(np.concatenate([2 * chosen, 2 * chosen + 1])))
+    rest = began - out.pop.generation if timed else int(round(sweep.time_since_fixation / q))
+    ts = _sampled_after(
+        out.pop.dump_tables_to_tskit(),
+        rest,
+        before,
+        population,
+        individuals,
+        recombination_rate * q,
+        np.random.default_rng(streams[1]),
+    )
     return msprime.sim_mutations(
         ts,
         rate=mutation_rate * q,
@@ -456,6 +461,45 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
         keep=False,
         random_seed=int(np.random.default_rng(streams[2]).integers(1, 2**31)),
     )
+
+
+def _sampled_after(forward, generations, demography, population, individuals, recombination_rate, rng):
+    """The ancestry of ``individuals`` diploids sampled ``generations`` after the end of a forward run
+    (``forward``, its living genomes at time 0) once the sweep is over (fixed): the deme is neutral
+    then, so msprime's coalescent under ``demography`` (which says its sizes) takes the sample back
+    to the run's end, where each lineage still apart joins a living genome of its own, drawn at
+    random. The same ancestry as running the deme forward those generations, without simulating
+    every individual of the largest populations of a history (the recent ones)."""
+    alive = forward.samples()[forward.nodes_time[forward.samples()] == 0]
+    if generations == 0:
+        chosen = rng.choice(np.unique(alive // 2), individuals, replace=False)
+        return forward.simplify(samples=np.sort(np.concatenate([2 * chosen, 2 * chosen + 1])))
+    recent = msprime.sim_ancestry(
+        samples=[msprime.SampleSet(individuals, population=population)],
+        demography=demography,
+        sequence_length=forward.sequence_length,
+        recombination_rate=recombination_rate,
+        discrete_genome=False,  # as fwdpy11's breakpoints
+        end_time=generations,
+        random_seed=int(rng.integers(1, 2**31)),
+    )
+    tables = recent.dump_tables()
+    apart = np.flatnonzero(tables.nodes.time == generations)  # msprime's nodes for the lineages still apart
+    older = forward.simplify(samples=rng.choice(alive, len(apart), replace=False))
+    ids = np.empty(older.num_nodes, dtype=np.int32)
+    ids[: len(apart)] = apart
+    deme = tables.nodes.population[tables.nodes.flags & tskit.NODE_IS_SAMPLE > 0][0]
+    times = older.nodes_time[len(apart) :] + generations
+    ids[len(apart) :] = tables.nodes.num_rows + np.arange(len(times))
+    tables.nodes.append_columns(
+        flags=np.zeros(len(times), dtype=np.uint32), time=times, population=np.full(len(times), deme, dtype=np.int32)
+    )
+    tables.edges.append_columns(
+        left=older.edges_left, right=older.edges_right, parent=ids[older.edges_parent], child=ids[older.edges_child]
+    )
+    tables.sort()
+    tables.simplify()
+    return tables.tree_sequence()
 
 
 class _TooManyTries(Exception):
