@@ -11,6 +11,7 @@ from popsbi.simulate import (
     Sweep,
     deme_size_at,
     demography,
+    forward_logit_growth,
     forward_sweep,
     genotypes_from_tree_sequence,
     hard_sweep,
@@ -99,6 +100,19 @@ def test_forward_and_msprime_hard_sweeps_agree(timed, age):
     centre = [np.mean([_site_diversity(ts, 10_000) for ts in runs]) / (4 * n) for runs in (backward, forward)]
     assert centre[0] < (0.2 if age == 20 else 0.4)  # neutral: 1
     assert centre[1] == pytest.approx(centre[0], abs=0.05 if timed else 0.035)
+
+
+@pytest.mark.parametrize("s", [0.01, 0.2, 1.0])
+def test_a_forward_runs_allele_odds_grow_as_its_fitnesses_say(s):
+    # Genotype fitnesses 1, 1 + s/2, (1 + s/2)^2 (fwdpy11's multiplicative model of a forward
+    # sweep), random mating: one generation of selection multiplies the allele's odds by 1 + s/2,
+    # at any frequency; msprime's continuous s/2 is a fifth too fast once scaling makes s near 1.
+    e = s / 2
+    for p in (0.01, 0.3, 0.9):
+        q = 1 - p
+        mean = p * p * (1 + e) ** 2 + 2 * p * q * (1 + e) + q * q
+        after = (p * p * (1 + e) ** 2 + p * q * (1 + e)) / mean
+        assert np.log(after / (1 - after)) - np.log(p / q) == pytest.approx(forward_logit_growth(s))
 
 
 def _growth():

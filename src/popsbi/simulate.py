@@ -328,11 +328,20 @@ class Sweep:
         start = self.start_frequency or 1 / (2 * size)
         return (self.time_since_fixation or 0) + sweep_duration(self.s, size, start, self.end_frequency)
 
-    def expected_start(self, size):
-        """Generations ago that the sweep is expected to start: a new copy that escapes loss grows as
-        if it had started deterministically from about 1/(2Ns) (Ns >> 1)."""
+    def expected_start(self, size, scaling):
+        """Generations ago that the sweep is expected to start in a forward run scaled by ``scaling``
+        (its generations): a new copy that escapes loss grows as if it had started deterministically
+        from about 1/(2Ns) (Ns >> 1), its logit growing :func:`forward_logit_growth` a generation."""
         start = self.start_frequency or min(0.5, 1 / (2 * size * self.s))
-        return (self.time_since_fixation or 0) + sweep_duration(self.s, size, start, self.end_frequency)
+        logit_change = sweep_duration(self.s, size, start, self.end_frequency) * self.s / 2
+        return (self.time_since_fixation or 0) / scaling + logit_change / forward_logit_growth(self.s * scaling)
+
+
+def forward_logit_growth(s):
+    """The growth a generation of a selected allele's logit in a forward run of msprime's ``s``
+    (fitnesses 1, 1 + s/2, (1 + s/2)^2: the allele's odds grow by 1 + s/2): ln(1 + s/2), slower
+    than msprime's continuous s/2 by a fifth when scaling makes s near 1."""
+    return math.log1p(s / 2)
 
 
 def forward_sweep(graph, population, individuals, length, mutation_rate, recombination_rate, sweep, seed, scaling):
@@ -392,13 +401,14 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
             diploids = round(history[population].epochs[0].start_size)
             if sweep.end_frequency is None:
                 return diploids, forward(history, 0, began), _FixedBy(began)
-            return diploids, forward(history, 0, began), _FrequencyNow(began, sweep.end_frequency, sweep.s * q / 2)
+            condition = _FrequencyNow(began, sweep.end_frequency, forward_logit_growth(sweep.s * q))
+            return diploids, forward(history, 0, began), condition
         diploids = int(round(size / q))
         longest = int(20 * sweep_duration(sweep.s * q, diploids, start)) + 100  # until fixation
         return diploids, forward(constant, longest, longest), conditional.GlobalFixation()
 
     if timed:
-        began = max(1, round(sweep.expected_start(size) / q))
+        began = max(1, round(sweep.expected_start(size, q)))
     else:
         began = (sweep.time_since_fixation + sweep_duration(sweep.s, size, start)) / q
     before = msprime.Demography.from_demes(scaled)
