@@ -192,6 +192,12 @@ def test_a_soft_sweep_keeps_the_diversity_of_its_founding_copies():
     assert all(ts.num_samples == 20 and ts.num_sites == 0 for ts in runs[f0])  # mu = 0: no site, not even the swept one
 
 
+def test_a_soft_sweep_in_a_deme_too_small_for_its_start_frequency_starts_from_one_or_two_copies():
+    # 1% of the 40 copies of a deme of 200 diploids scaled by 10 is less than one copy.
+    ts = forward_sweep(_constant(200), "EUR", 5, 10_000, 0.0, 1e-8, Sweep(5_000, 0.1, 0.01, 10), 1, 10)
+    assert ts.num_samples == 10
+
+
 def test_a_single_region_simulates_with_the_simulations_seed():
     own_map = msprime.RateMap(position=[0, 5_000, 20_000], rate=[1e-8, 5e-8])
     ts = Loci((20_000,)).simulate(demography(graph()), {"A": 3, "B": 2}, 1e-7, [own_map], 7)

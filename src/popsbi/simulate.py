@@ -428,14 +428,14 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
         tables.nodes.population = np.zeros(tables.nodes.num_rows, dtype=np.int32)
         tables.migrations.clear()
         pop = fwdpy11.DiploidPopulation.create_from_tskit(tables.tree_sequence())
+        fewest = max(1, int(0.8 * start * 2 * diploids))
         forward_rng = fwdpy11.GSLrng(int(rng.integers(1, 2**31)))
         allele = conditional.NewMutationParameters(
-            # Copies within 20% of the start frequency (fwdpy11's FrequencyRange counts N, not 2N, copies).
+            # Copies within 20% of the start frequency (fwdpy11's FrequencyRange counts N, not 2N, copies),
+            # one or two where the deme is too small for that (a bottleneck, scaled); fwdpy11 wants two bounds.
             frequency=conditional.AlleleCount(1)
             if sweep.start_frequency is None
-            else conditional.AlleleCountRange(
-                minimum=max(1, int(0.8 * start * 2 * diploids)), maximum=max(1, int(1.2 * start * 2 * diploids))
-            ),
+            else conditional.AlleleCountRange(minimum=fewest, maximum=max(fewest + 1, int(1.2 * start * 2 * diploids))),
             position=conditional.PositionRange(left=float(sweep.position), right=float(sweep.position) + 1),
             # fwdpy11's Multiplicative(2) with effect e: fitnesses 1, 1 + e, (1 + e)^2; e = s/2 gives msprime's sweep.
             data=fwdpy11.NewMutationData(effect_size=sweep.s * q / 2, dominance=1),
