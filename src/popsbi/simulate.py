@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import demes
 import msprime
 import numpy as np
-import tskit
 
 from popsbi.errors import ScenarioError, SimulationError
 from popsbi.genotypes import Genotypes
@@ -498,7 +497,7 @@ def _sampled_after(forward, generations, demography, population, individuals, re
     older = forward.simplify(samples=rng.choice(alive, len(apart), replace=False))
     ids = np.empty(older.num_nodes, dtype=np.int32)
     ids[: len(apart)] = apart
-    deme = tables.nodes.population[tables.nodes.flags & tskit.NODE_IS_SAMPLE > 0][0]
+    deme = demography[population].id
     times = older.nodes_time[len(apart) :] + generations
     ids[len(apart) :] = tables.nodes.num_rows + np.arange(len(times))
     tables.nodes.append_columns(
