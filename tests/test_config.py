@@ -266,13 +266,8 @@ def test_bottleneck_sweep_example_is_the_demo_with_another_sweep_demography(root
     assert demography.scenario == "bottleneck" and demography.parameters["T_end"] == 5000
 
 
-def test_favoured_sweep_example_is_the_demo_under_the_history_abc_chooses(root, default_config, schema_path):
-    example = yaml.safe_load((root / "config" / "examples" / "sweeps_favoured.yaml").read_text())
-    assert {key for key in example if example[key] != default_config[key]} == {"sweeps"}
-    assert {key for key in example["sweeps"] if example["sweeps"][key] != default_config["sweeps"].get(key)} == {
-        "demography"
-    }
-    stage = load_settings(example, schema_path).sweeps
+def test_the_demo_simulates_sweep_windows_under_the_history_abc_chooses(default_config, schema_path):
+    stage = load_settings(default_config, schema_path).sweeps
     assert stage.demography.scenario is None and stage.demography.parameters is None  # favoured, its posterior
     assert stage.simulations.simulator == "auto" and stage.demography.sweeps_since is None  # any size history
 

@@ -96,7 +96,7 @@ def test_forward_and_msprime_hard_sweeps_agree(timed, age):
         for seed in range(1, 31)
     ]
     sweep = Sweep(length // 2, s, None, age)
-    forward = [forward_sweep(graph, "EUR", 10, length, 0.0, 1e-8, sweep, seed, 1) for seed in range(1, 31)]
+    forward = [forward_sweep(graph, "EUR", 10, length, 0.0, 1e-8, sweep, seed, 1)[0] for seed in range(1, 31)]
     centre = [np.mean([_site_diversity(ts, 10_000) for ts in runs]) / (4 * n) for runs in (backward, forward)]
     assert centre[0] < (0.2 if age == 20 else 0.4)  # neutral: 1
     assert centre[1] == pytest.approx(centre[0], abs=0.05 if timed else 0.035)
@@ -146,7 +146,10 @@ def test_forward_partial_sweeps_keep_the_diversity_of_pairs_outside_the_selected
     # (1 - f^2) of it. Forward, scaled by 10, with the present aligned on the sweep.
     n, length = 2000, 2_000
     sweep = Sweep(length // 2, 0.1, None, None, end_frequency)
-    runs = [forward_sweep(_constant(n), "EUR", 10, length, 0.0, 1e-8, sweep, seed, 10) for seed in range(1, 41)]
+    runs, reached = zip(
+        *(forward_sweep(_constant(n), "EUR", 10, length, 0.0, 1e-8, sweep, seed, 10) for seed in range(1, 41))
+    )
+    assert np.abs(np.array(reached) - end_frequency).max() <= Sweep.TOLERANCE + 1e-12
     site = np.mean([ts.diversity(mode="branch") * 10 for ts in runs]) / (4 * n)
     assert site == pytest.approx(1 - end_frequency**2, abs=0.1)
     msprime_runs = [
@@ -162,12 +165,28 @@ def test_forward_partial_sweeps_keep_the_diversity_of_pairs_outside_the_selected
     assert site == pytest.approx(np.mean(msprime_runs) / (4 * n), abs=0.1)
 
 
+def test_a_forward_partial_sweep_kept_within_a_range_reports_the_frequency_it_reached():
+    # Aimed at 0.7 and kept anywhere within 0.5-0.95 (as windows drawn from that prior are): the
+    # frequencies reached spread over the range, and the site keeps (1 - f^2) of the neutral
+    # diversity of the f each run reports (not of the 0.7 it aimed at).
+    n, length = 2000, 2_000
+    sweep = Sweep(length // 2, 0.1, None, None, 0.7, (0.5, 0.95))
+    runs, reached = zip(
+        *(forward_sweep(_constant(n), "EUR", 10, length, 0.0, 1e-8, sweep, seed, 10) for seed in range(1, 41))
+    )
+    reached = np.array(reached)
+    assert reached.min() >= 0.5 and reached.max() <= 0.95
+    assert np.abs(reached - 0.7).max() > Sweep.TOLERANCE
+    site = np.array([ts.diversity(mode="branch") * 10 for ts in runs]) / (4 * n)
+    assert site.mean() == pytest.approx(np.mean(1 - reached**2), abs=0.1)
+
+
 def test_a_hard_sweep_during_growth_empties_its_site_and_spares_the_flanks():
     # The sweep (2Ns = 200 to 2,000) starts before the bottleneck and ends during the growth: no
     # constant-size model applies.
     length = 200_000
     sweep = Sweep(length // 2, 0.1, None, 50)
-    runs = [forward_sweep(_growth(), "EUR", 10, length, 0.0, 1e-8, sweep, seed, 10) for seed in range(1, 21)]
+    runs = [forward_sweep(_growth(), "EUR", 10, length, 0.0, 1e-8, sweep, seed, 10)[0] for seed in range(1, 21)]
     edges = [0, 10_000, 95_000, 105_000, 190_000, 200_000]
     diversity = np.mean([ts.diversity(windows=edges, mode="branch") for ts in runs], axis=0)
     assert diversity[2] < 0.3 * min(diversity[0], diversity[4])
@@ -181,7 +200,7 @@ def test_a_soft_sweep_keeps_the_diversity_of_its_founding_copies():
     n, length, f0 = 2000, 20_000, 0.2
     runs = {
         start: [
-            forward_sweep(_constant(n), "EUR", 10, length, 0.0, 1e-8, Sweep(length // 2, 0.2, start, 20), seed, 10)
+            forward_sweep(_constant(n), "EUR", 10, length, 0.0, 1e-8, Sweep(length // 2, 0.2, start, 20), seed, 10)[0]
             for seed in range(1, 31)
         ]
         for start in (None, f0)
@@ -194,8 +213,9 @@ def test_a_soft_sweep_keeps_the_diversity_of_its_founding_copies():
 
 def test_a_soft_sweep_in_a_deme_too_small_for_its_start_frequency_starts_from_one_or_two_copies():
     # 1% of the 40 copies of a deme of 200 diploids scaled by 10 is less than one copy.
-    ts = forward_sweep(_constant(200), "EUR", 5, 10_000, 0.0, 1e-8, Sweep(5_000, 0.1, 0.01, 10), 1, 10)
+    ts, frequency_now = forward_sweep(_constant(200), "EUR", 5, 10_000, 0.0, 1e-8, Sweep(5_000, 0.1, 0.01, 10), 1, 10)
     assert ts.num_samples == 10
+    assert frequency_now == 1
 
 
 def test_a_single_region_simulates_with_the_simulations_seed():

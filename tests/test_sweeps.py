@@ -149,6 +149,25 @@ def test_sweeps_during_a_size_change_are_simulated_forward_by_default(root, monk
     assert tables["hard"][centre].mean() < 0.3 * tables["neutral"][centre].mean()
 
 
+def test_partial_sweeps_run_forward_record_the_frequency_their_allele_reached(root, monkeypatch):
+    # Growth from 200 to 4,000 over the last 400 generations, during every partial sweep: forward
+    # runs aim at the drawn end frequency and keep any within the prior's 0.5-0.95; the table says
+    # where each one landed (test_simulate checks the diversity it leaves against that frequency).
+    monkeypatch.chdir(root)
+    growth = {"N_anc": 4000, "N_bot": 200, "N_now": 4000, "T_bot": 400}
+    config = edited(["demography"], {"scenario": "bottleneck_expansion", "parameters": growth})
+    config["classes"] = ["neutral", "partial"]
+    config["priors"] = {**SWEEPS["priors"], "s": {"dist": "uniform", "low": 0.05, "high": 0.1}}
+    config["priors"]["end_frequency"] = {"dist": "uniform", "low": 0.5, "high": 0.95}
+    stage = settings_with(root, config).sweeps
+    simulations, backgrounds = stage.simulations, fixed_backgrounds(stage)
+    drawn = simulations.class_table("partial").iloc[:12]
+    table = simulations.simulate_windows("partial", drawn, backgrounds)[0]
+    assert table["end_frequency"].between(0.5, 0.95).all()
+    assert (table["end_frequency"] != drawn["end_frequency"].to_numpy()).all()
+    assert table["sim_id"].tolist() == drawn["sim_id"].tolist()
+
+
 def test_posterior_draws_whose_size_changes_during_sweeps_are_refused_by_the_job_with_msprime_alone(root, monkeypatch):
     monkeypatch.chdir(root)
     config = edited(["demography"], {"scenario": "favoured", "parameters": "posterior"})
@@ -230,7 +249,7 @@ def test_missing_data_injection_drops_sites_as_the_scan_does(root, monkeypatch):
     complete, backgrounds = stage.simulations, fixed_backgrounds(stage)
     missing = settings_with(root, edited(["missing_rate"], 0.02)).sweeps.simulations
     row = complete.class_table("neutral").iloc[0]
-    full, thinned = (s.window("neutral", row, backgrounds) for s in (complete, missing))
+    full, thinned = (s.window("neutral", row, backgrounds)[0] for s in (complete, missing))
     assert set(thinned.positions) < set(full.positions)
     # Each site survives with probability (1 - 0.02) ** 10 individuals, about 0.82.
     assert len(thinned.positions) / len(full.positions) == pytest.approx(0.98**10, abs=0.1)

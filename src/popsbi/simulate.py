@@ -313,13 +313,29 @@ def recent_history(graph, population, began):
 class Sweep:
     """A sweep at ``position`` of selection coefficient ``s`` (msprime's), from ``start_frequency``
     (None: one new copy, 1/2N) to fixation ``time_since_fixation`` generations ago, or, when
-    ``end_frequency`` is given, still rising and at that frequency now (a partial sweep)."""
+    ``end_frequency`` is given, still rising and at that frequency now (a partial sweep).
+
+    A forward run of a partial sweep aims at ``end_frequency`` and keeps a run whose frequency now is
+    within ``end_frequencies`` (lowest, highest; None: within 0.05 of ``end_frequency``): drift
+    spreads the frequency that runs started at one time reach, and a run is repeated until it lands
+    there.
+    """
 
     position: int
     s: float
     start_frequency: float | None
     time_since_fixation: float | None
     end_frequency: float | None = None
+    end_frequencies: tuple | None = None
+
+    #: How far from ``end_frequency`` a forward run may end where no ``end_frequencies`` are given.
+    TOLERANCE = 0.05
+
+    def accepted_now(self):
+        """The (lowest, highest) frequency now at which a forward run of this partial sweep is kept."""
+        if self.end_frequencies is not None:
+            return tuple(self.end_frequencies)
+        return self.end_frequency - self.TOLERANCE, self.end_frequency + self.TOLERANCE
 
     def began(self, size):
         """Generations ago that the sweep's deterministic trajectory starts (as msprime's does from
@@ -357,13 +373,16 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
     - otherwise (a partial sweep, or a size change over the sweep) the run follows the deme's sizes
       from the sweep's expected start (:meth:`Sweep.expected_start`) to the present, and is repeated
       until the allele has fixed by the present (its age is then what the run gives, about
-      ``time_since_fixation``) or, for a partial sweep, is within 0.05 of ``end_frequency`` now.
+      ``time_since_fixation``) or, for a partial sweep, is at a frequency now within
+      :meth:`Sweep.accepted_now`.
 
     A fixed allele leaves the deme neutral: the generations from its fixation to the present are
     msprime's coalescent, grafted on the forward run's genomes (:func:`_sampled_after`).
 
     Everything is scaled by ``scaling`` (N / scaling diploids, s, r and mu times scaling, generations
     / scaling), as forward simulations usually are.
+
+    Returns the tree sequence and the selected allele's frequency in the deme now (1 once fixed).
     """
     import fwdpy11  # a compiled forward simulator, slow to import: only where forward sweeps are simulated
     from fwdpy11 import conditional_models as conditional
@@ -400,7 +419,7 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
             diploids = round(history[population].epochs[0].start_size)
             if sweep.end_frequency is None:
                 return diploids, forward(history, 0, began), _FixedBy(began)
-            condition = _FrequencyNow(began, sweep.end_frequency, forward_logit_growth(sweep.s * q))
+            condition = _FrequencyNow(began, sweep.accepted_now(), forward_logit_growth(sweep.s * q))
             return diploids, forward(history, 0, began), condition
         diploids = int(round(size / q))
         longest = int(20 * sweep_duration(sweep.s * q, diploids, start)) + 100  # until fixation
@@ -454,8 +473,9 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
             f"no forward run of a sweep (s = {sweep.s:g}, from {start:g}) met its condition in 100 ancestries"
         )
     rest = began - out.pop.generation if timed else int(round(sweep.time_since_fixation / q))
+    frequency_now = condition.reached if sweep.end_frequency is not None else 1.0
     ts = _sampled_after(
-        out.pop.dump_tables_to_tskit(),
+        _genealogy(out.pop),
         rest,
         before,
         population,
@@ -463,13 +483,32 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
         recombination_rate * q,
         np.random.default_rng(streams[1]),
     )
-    return msprime.sim_mutations(
+    mutated = msprime.sim_mutations(
         ts,
         rate=mutation_rate * q,
         model=msprime.BinaryMutationModel(),
         keep=False,
         random_seed=int(np.random.default_rng(streams[2]).integers(1, 2**31)),
     )
+    return mutated, frequency_now
+
+
+def _genealogy(pop):
+    """The nodes and edges of a fwdpy11 population's genealogy as a tree sequence, times in
+    generations before the run's end, the living genomes its samples (individual i: nodes 2i and
+    2i + 1). fwdpy11's own ``dump_tables_to_tskit`` also writes every living individual's metadata,
+    validated row by row: most of a run's cost in the 10^4-10^5 diploids of a growing history."""
+    import tskit
+
+    nodes = np.array(pop.tables.nodes, copy=True)
+    edges = np.array(pop.tables.edges, copy=False)
+    tables = tskit.TableCollection(pop.tables.genome_length)
+    tables.time_units = "generations"
+    flags = np.zeros(len(nodes), dtype=np.uint32)
+    flags[: 2 * pop.N] = tskit.NODE_IS_SAMPLE
+    tables.nodes.set_columns(flags=flags, time=nodes["time"].max() - nodes["time"])
+    tables.edges.set_columns(left=edges["left"], right=edges["right"], parent=edges["parent"], child=edges["child"])
+    return tables.tree_sequence()
 
 
 def _sampled_after(forward, generations, demography, population, individuals, recombination_rate, rng):
@@ -561,17 +600,17 @@ class _FixedBy(_Condition):
 
 
 class _FrequencyNow(_Condition):
-    """The allele within 0.05 of ``frequency`` at generation ``final``. A new try when it is lost or
-    fixed, or once it passes 20% on a course (its logit grows by ``growth`` a generation) that would
-    end far (1.5 in logit) from the target: the rest of such a run, in the largest population, would
-    be spent for nothing."""
+    """The allele at a frequency within ``accepted`` (lowest, highest) at generation ``final``, kept as
+    ``reached``. A new try when it is lost or fixed, or once it passes 20% on a course (its logit
+    grows by ``growth`` a generation) that would end far (1.5 in logit) outside that range: the rest
+    of such a run, in the largest population, would be spent for nothing."""
 
-    TOLERANCE = 0.05
-
-    def __init__(self, final, frequency, growth):
+    def __init__(self, final, accepted, growth):
         super().__init__()
-        self.final, self.frequency, self.growth = final, frequency, growth
+        self.final, self.growth = final, growth
+        self.lowest, self.highest = accepted
         self.checked = False
+        self.reached = None
 
     def __call__(self, pop, index, key):
         from fwdpy11.conditional_models import SimulationStatus
@@ -584,14 +623,17 @@ class _FrequencyNow(_Condition):
         if x == 1:
             return self.missed(early=True)
         if pop.generation >= self.final:
-            if abs(x - self.frequency) <= self.TOLERANCE:
+            if self.lowest <= x <= self.highest:
+                self.reached = x
                 return SimulationStatus.Success
-            return self.missed(early=x > self.frequency)
+            return self.missed(early=x > self.highest)
         if not self.checked and x >= 0.2:
             self.checked = True
             course = _logit(x) + self.growth * (self.final - pop.generation)
-            if abs(course - _logit(self.frequency)) > 1.5:
-                return self.missed(early=course > _logit(self.frequency))
+            if course > _logit(min(self.highest, 0.999)) + 1.5:
+                return self.missed(early=True)
+            if course < _logit(max(self.lowest, 0.001)) - 1.5:
+                return self.missed(early=False)
         return SimulationStatus.Continue
 
     def missed(self, early):

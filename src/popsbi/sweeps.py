@@ -241,7 +241,8 @@ class SweepSimulations:
 
     def window(self, cls, row, backgrounds):
         """Genotypes of one simulated window of class ``cls`` (``row``: parameters and seed) under
-        the background demography that the row draws."""
+        the background demography that the row draws, and the selected allele's frequency now (see
+        :meth:`simulate`; a forward partial sweep may end anywhere within its prior's range)."""
         length = self.windows.length
         if cls == "neutral":
             return self.simulate(row, backgrounds, length)
@@ -250,13 +251,18 @@ class SweepSimulations:
             offset = int(math.ceil(self.priors["linked_distance"].support[1]))
             side = 1 if np.random.default_rng(ancestry_and_mutation_seeds(row["seed"])[0]).random() < 0.5 else -1
             position = offset + length // 2 + side * int(row["linked_distance"])
-        g = self.simulate(row, backgrounds, length + 2 * offset, cls.removesuffix("_linked"), position)
-        return g.window(offset, offset + length)
+        sweep = cls.removesuffix("_linked")
+        end_frequencies = self.priors["end_frequency"].support if sweep == "partial" else None
+        g, frequency_now = self.simulate(row, backgrounds, length + 2 * offset, sweep, position, end_frequencies)
+        return g.window(offset, offset + length), frequency_now
 
-    def simulate(self, row, backgrounds, length, sweep=None, position=None):
+    def simulate(self, row, backgrounds, length, sweep=None, position=None, end_frequencies=None):
         """Genotypes of ``length`` bp under the background demography that ``row`` draws, with a
         ``sweep`` (hard, partial or soft, its parameters in ``row``) at ``position``, or neutral; sites
-        are dropped as missing data drop them."""
+        are dropped as missing data drop them. With them, the selected allele's frequency now (None
+        without a sweep): 1 for a complete sweep, the row's ``end_frequency`` for a partial one with
+        msprime, and where a forward run landed for a partial one with fwdpy11, within
+        ``end_frequencies`` (None: within 0.05 of ``end_frequency``; see :class:`simulate.Sweep`)."""
         k = backgrounds.row(row["background_draw"])
         graph = details = None
         if sweep is not None:  # a neutral window needs only the (cached) msprime demography
@@ -267,9 +273,10 @@ class SweepSimulations:
                 row.get("start_frequency") if sweep == "soft" else None,
                 row.get("time_since_fixation") if sweep != "partial" else None,
                 row.get("end_frequency") if sweep == "partial" else None,
+                end_frequencies,
             )
         if details is not None and self.forward(sweep, graph, details):
-            ts = simulate.forward_sweep(
+            ts, frequency_now = simulate.forward_sweep(
                 graph,
                 self.windows.population,
                 self.individuals,
@@ -283,11 +290,12 @@ class SweepSimulations:
             g = simulate.genotypes_of_one_deme(ts, self.windows.population, polarised=False)
         else:
             demography, size = backgrounds.demography(k)
-            model = None
+            model, frequency_now = None, None
             if sweep == "hard":
-                model = simulate.hard_sweep(position, size, row["s"], row["time_since_fixation"])
+                model, frequency_now = simulate.hard_sweep(position, size, row["s"], row["time_since_fixation"]), 1.0
             elif sweep == "partial":
                 model = simulate.partial_sweep(position, size, row["s"], row["end_frequency"])
+                frequency_now = row["end_frequency"]
             ts = simulate.simulate(
                 demography,
                 {self.windows.population: self.individuals},
@@ -298,7 +306,7 @@ class SweepSimulations:
                 model=model,
             )
             g = simulate.genotypes_from_tree_sequence(ts, [self.windows.population], polarised=False)
-        return self._inject_missing(g, ancestry_and_mutation_seeds(row["seed"])[1])
+        return self._inject_missing(g, ancestry_and_mutation_seeds(row["seed"])[1]), frequency_now
 
     def forward(self, sweep, graph, details):
         """Whether a ``sweep`` (a class's sweep, its :class:`simulate.Sweep` ``details``) under the
@@ -322,13 +330,18 @@ class SweepSimulations:
     def simulate_windows(self, cls, rows, backgrounds):
         """Simulate and summarise rows of a class's table under ``backgrounds``: (table, images,
         distances), with progress; the table names each window's background (``background_row``
-        and the scenario's parameters)."""
-        statistics, images, distances = [], [], []
+        and the scenario's parameters), and a partial sweep's ``end_frequency`` is the frequency its
+        allele reached (see :meth:`window`)."""
+        statistics, images, distances, frequencies_now = [], [], [], []
         for _, row in progress(rows.iterrows(), len(rows), cls, "windows", every=50):
-            values, image, spacing = self.windows.features(self.window(cls, row, backgrounds))
+            g, frequency_now = self.window(cls, row, backgrounds)
+            values, image, spacing = self.windows.features(g)
             statistics.append(values)
             images.append(image)
             distances.append(spacing)
+            frequencies_now.append(frequency_now)
+        if "end_frequency" in rows:  # what the allele reached, within the prior's range
+            rows = rows.assign(end_frequency=frequencies_now)
         picked = [backgrounds.row(u) for u in rows["background_draw"]]
         background = backgrounds.table.loc[picked].add_prefix("background_").reset_index(drop=True)
         background.insert(0, "background_row", picked)

@@ -76,7 +76,7 @@ def planted(model, simulations, backgrounds, settings):
         rows = rows.assign(s=settings.s, end_frequency=settings.end_frequency)
         sweep = "partial" if kind == "sweep" else None
         for k, row in progress(rows.iterrows(), len(rows), f"planted {kind}", "chromosomes", every=5):
-            genotypes = simulations.simulate(row, backgrounds, settings.length, sweep, settings.length // 2)
+            genotypes, _ = simulations.simulate(row, backgrounds, settings.length, sweep, settings.length // 2)
             table = scan(model, genotypes, settings, 0)
             table.insert(1, "chromosome", f"{kind}_{k + 1}")
             table.insert(2, "planted_sweep", kind == "sweep")
