@@ -12,6 +12,7 @@ from popsbi.simulate import (
     deme_size_at,
     demography,
     forward_logit_growth,
+    forward_scaling_for,
     forward_sweep,
     genotypes_from_tree_sequence,
     hard_sweep,
@@ -139,30 +140,40 @@ def test_the_history_a_forward_run_starts_from_has_the_deme_sizes_msprime_comput
     ]
 
 
-@pytest.mark.parametrize("end_frequency", [0.6, 0.85])
-def test_forward_partial_sweeps_keep_the_diversity_of_pairs_outside_the_selected_class(end_frequency):
+@pytest.mark.parametrize(
+    ("n", "s", "scaling", "end_frequency"), [(2000, 0.1, 10, 0.6), (2000, 0.1, 10, 0.85), (20_000, 0.02, 40, 0.7)]
+)
+def test_forward_partial_sweeps_keep_the_diversity_of_pairs_outside_the_selected_class(n, s, scaling, end_frequency):
     # As for msprime's partial sweeps (test_sweeps): at the site of a strong sweep now at f, pairs
     # that both carry the selected allele coalesce within it, the others keep the neutral 4N:
-    # (1 - f^2) of it. Forward, scaled by 10, with the present aligned on the sweep.
-    n, length = 2000, 2_000
-    sweep = Sweep(length // 2, 0.1, None, None, end_frequency)
+    # (1 - f^2) of it. Forward, scaled (by 40: s times the scaling 0.8, as a large deme's run may
+    # be), with the present aligned on the sweep.
+    length = 2_000
+    sweep = Sweep(length // 2, s, None, None, end_frequency)
     runs, reached = zip(
-        *(forward_sweep(_constant(n), "EUR", 10, length, 0.0, 1e-8, sweep, seed, 10) for seed in range(1, 41))
+        *(forward_sweep(_constant(n), "EUR", 10, length, 0.0, 1e-8, sweep, seed, scaling) for seed in range(1, 41))
     )
     assert np.abs(np.array(reached) - end_frequency).max() <= Sweep.TOLERANCE + 1e-12
-    site = np.mean([ts.diversity(mode="branch") * 10 for ts in runs]) / (4 * n)
+    site = np.mean([ts.diversity(mode="branch") * scaling for ts in runs]) / (4 * n)
     assert site == pytest.approx(1 - end_frequency**2, abs=0.1)
     msprime_runs = [
         msprime.sim_ancestry(
             10,
             population_size=n,
             sequence_length=length,
-            model=partial_sweep(1000, n, 0.1, end_frequency),
+            model=partial_sweep(1000, n, s, end_frequency),
             random_seed=k,
         ).diversity(mode="branch")
         for k in range(1, 41)
     ]
     assert site == pytest.approx(np.mean(msprime_runs) / (4 * n), abs=0.1)
+
+
+def test_a_forward_run_is_scaled_further_in_a_large_deme_as_far_as_s_allows():
+    assert forward_scaling_for(20_000, 0.05, 10, 10_000) == 10  # small deme: the least scaling
+    assert forward_scaling_for(463_000, 0.0073, 10, 10_000) == 46  # to 10,000 diploids today
+    assert forward_scaling_for(463_000, 0.04, 10, 10_000) == 25  # s times the scaling at most 1
+    assert forward_scaling_for(463_000, 0.1, 10, 10_000) == 10  # never below the least
 
 
 def test_a_forward_partial_sweep_kept_within_a_range_reports_the_frequency_it_reached():

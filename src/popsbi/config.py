@@ -883,6 +883,7 @@ def _sweeps(raw, settings):
         seed=settings.seed,
         windows=windows,
         forward_scaling=raw["forward_scaling"],
+        forward_diploids=raw["forward_diploids"],
         simulator=raw["simulator"],
     )
     if raw["architecture"] not in raw["architectures"]:

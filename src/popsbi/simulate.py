@@ -359,6 +359,15 @@ def forward_logit_growth(s):
     return math.log1p(s / 2)
 
 
+def forward_scaling_for(size_now, s, least, diploids):
+    """The scaling of a forward run of a sweep of msprime's ``s`` in a deme of ``size_now`` diploids
+    today: at least ``least``, and more where that leaves more than ``diploids`` today (the cost of a
+    run is that of its largest, most recent generations), as long as s times the scaling stays at
+    most 1 (heterozygotes' fitness at most 1.5, as the strongest sweep of the default prior at the
+    default scaling of 10); whole, as generations are."""
+    return max(least, min(math.floor(size_now / diploids), math.floor(1 / s)))
+
+
 def forward_sweep(graph, population, individuals, length, mutation_rate, recombination_rate, sweep, seed, scaling):
     """A tree sequence with mutations of ``individuals`` diploids of ``population`` (a deme of the
     resolved Demes ``graph``) in which a selected allele at ``sweep.position`` swept (see
@@ -426,7 +435,11 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
         return diploids, forward(constant, longest, longest), conditional.GlobalFixation()
 
     if timed:
-        began = max(1, round(sweep.expected_start(size, q)))
+        # A new copy's start frequency, 1/(2Ns), is that of the deme's size when it arises, not today's.
+        began = sweep.expected_start(size, q)
+        for _ in range(3):
+            began = sweep.expected_start(deme_size_at(graph, population, began * q), q)
+        began = max(1, round(began))
     else:
         began = (sweep.time_since_fixation + sweep_duration(sweep.s, size, start)) / q
     before = msprime.Demography.from_demes(scaled)

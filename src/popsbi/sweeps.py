@@ -16,7 +16,8 @@ Who simulates a sweep (``simulator``): msprime's structured coalescent
 (``msprime.SweepGenicSelection``) is exact for hard and partial sweeps in a deme of constant size
 over the sweep. Soft sweeps (msprime models them wrongly: msprime issue 1762) and, with ``auto``,
 sweeps during a size change run forward with fwdpy11 (:func:`simulate.forward_sweep`), scaled by
-``forward_scaling``. Neutral windows are msprime's.
+``forward_scaling``, or further in a large deme (:func:`simulate.forward_scaling_for`). Neutral
+windows are msprime's.
 
 ``s`` is msprime's selection coefficient, half of discoal's (msprime issue 1718): a
 discoal alpha = 2Ns corresponds to msprime s = alpha / N.
@@ -209,7 +210,8 @@ class SweepSimulations:
     batch_size: int
     seed: int
     windows: Windows
-    forward_scaling: int  # N / scaling individuals in fwdpy11's sweeps
+    forward_scaling: int  # N / scaling individuals in fwdpy11's sweeps, at least
+    forward_diploids: int  # diploids today that a forward run is scaled down to, where s allows
     simulator: str  # auto: msprime where exact, fwdpy11 otherwise; msprime; fwdpy11 (every sweep)
 
     @property
@@ -285,7 +287,12 @@ class SweepSimulations:
                 self.recombination_rate,
                 details,
                 row["seed"],
-                self.forward_scaling,
+                simulate.forward_scaling_for(
+                    graph[self.windows.population].epochs[-1].end_size,
+                    row["s"],
+                    self.forward_scaling,
+                    self.forward_diploids,
+                ),
             )
             g = simulate.genotypes_of_one_deme(ts, self.windows.population, polarised=False)
         else:
