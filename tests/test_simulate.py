@@ -229,6 +229,15 @@ def test_a_soft_sweep_in_a_deme_too_small_for_its_start_frequency_starts_from_on
     assert frequency_now == 1
 
 
+@pytest.mark.parametrize("age", [10, 20])
+def test_a_sample_larger_than_a_small_deme_at_the_fixation_coalesces_into_its_genomes(age):
+    # 40 genomes (200 diploids scaled by 10) when the sweep fixes, 100 sampled lineages one or two
+    # (scaled) generations later: many must share a parent genome, and every tree is one tree.
+    ts, _ = forward_sweep(_constant(200), "EUR", 50, 10_000, 0.0, 1e-8, Sweep(5_000, 0.1, None, age), 3, 10)
+    assert ts.num_samples == 100
+    assert all(tree.num_roots == 1 for tree in ts.trees())
+
+
 def test_a_single_region_simulates_with_the_simulations_seed():
     own_map = msprime.RateMap(position=[0, 5_000, 20_000], rate=[1e-8, 5e-8])
     ts = Loci((20_000,)).simulate(demography(graph()), {"A": 3, "B": 2}, 1e-7, [own_map], 7)

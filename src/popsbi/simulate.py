@@ -528,12 +528,20 @@ def _sampled_after(forward, generations, demography, population, individuals, re
     """The ancestry of ``individuals`` diploids sampled ``generations`` after the end of a forward run
     (``forward``, its living genomes at time 0) once the sweep is over (fixed): the deme is neutral
     then, so msprime's coalescent under ``demography`` (which says its sizes) takes the sample back
-    to the run's end, where each lineage still apart joins a living genome of its own, drawn at
-    random. The same ancestry as running the deme forward those generations, without simulating
-    every individual of the largest populations of a history (the recent ones)."""
+    to the generation after the run's end, and in that Wright-Fisher generation each lineage still
+    apart takes a living genome of the run as its parent, at random (lineages that take the same
+    one coalesce there, as they must where a small deme holds fewer genomes than lineages). The
+    same ancestry as running the deme forward those generations, without simulating every
+    individual of the largest populations of a history (the recent ones)."""
     alive = forward.samples()[forward.nodes_time[forward.samples()] == 0]
     if generations == 0:
-        chosen = rng.choice(np.unique(alive // 2), individuals, replace=False)
+        living = np.unique(alive // 2)
+        if len(living) < individuals:
+            raise SimulationError(
+                f"a forward run's deme holds {len(living)} diploids today, fewer than the {individuals} sampled: "
+                "lower sweeps.forward_scaling"
+            )
+        chosen = rng.choice(living, individuals, replace=False)
         return forward.simplify(samples=np.sort(np.concatenate([2 * chosen, 2 * chosen + 1])))
     recent = msprime.sim_ancestry(
         samples=[msprime.SampleSet(individuals, population=population)],
@@ -541,22 +549,27 @@ def _sampled_after(forward, generations, demography, population, individuals, re
         sequence_length=forward.sequence_length,
         recombination_rate=recombination_rate,
         discrete_genome=False,  # as fwdpy11's breakpoints
-        end_time=generations,
+        end_time=generations - 1,
         random_seed=int(rng.integers(1, 2**31)),
     )
     tables = recent.dump_tables()
-    apart = np.flatnonzero(tables.nodes.time == generations)  # msprime's nodes for the lineages still apart
-    older = forward.simplify(samples=rng.choice(alive, len(apart), replace=False))
-    ids = np.empty(older.num_nodes, dtype=np.int32)
-    ids[: len(apart)] = apart
-    deme = demography[population].id
-    times = older.nodes_time[len(apart) :] + generations
-    ids[len(apart) :] = tables.nodes.num_rows + np.arange(len(times))
+    apart = np.flatnonzero(tables.nodes.time == generations - 1).astype(np.int32)  # the lineages still apart
+    parents, parent_of = np.unique(rng.integers(len(alive), size=len(apart)), return_inverse=True)
+    older = forward.simplify(samples=alive[parents])  # its node k: the genome alive[parents[k]]
+    ids = tables.nodes.num_rows + np.arange(older.num_nodes, dtype=np.int32)
     tables.nodes.append_columns(
-        flags=np.zeros(len(times), dtype=np.uint32), time=times, population=np.full(len(times), deme, dtype=np.int32)
+        flags=np.zeros(older.num_nodes, dtype=np.uint32),
+        time=older.nodes_time + generations,
+        population=np.full(older.num_nodes, demography[population].id, dtype=np.int32),
     )
     tables.edges.append_columns(
         left=older.edges_left, right=older.edges_right, parent=ids[older.edges_parent], child=ids[older.edges_child]
+    )
+    tables.edges.append_columns(
+        left=np.zeros(len(apart)),
+        right=np.full(len(apart), forward.sequence_length),
+        parent=ids[parent_of],
+        child=apart,
     )
     tables.sort()
     tables.simplify()
