@@ -193,12 +193,12 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
         held_out = pd.read_csv(directory / "results" / "sweeps" / net / "heldout_predictions.tsv", sep="\t")
         assert len(held_out) == 7 * 3  # seven classes, three windows of each held out
     assert (scans / "chr20_excerpt" / "scan.png").stat().st_size > 20_000
-    # Windows simulated under the demo's scenario (constant size; whatever ABC chooses with these few
-    # simulations), its parameters drawn from the scenario's ABC posterior (the parameters of the
+    # Windows simulated under the scenario that ABC random forest chooses (whichever it is with these
+    # few simulations), its parameters drawn from the scenario's ABC posterior (the parameters of the
     # simulations that rejection accepted).
     sweeps = directory / "results" / "sweeps"
-    background = config["sweeps"]["demography"]["scenario"]
-    assert background == "constant"
+    assert config["sweeps"]["demography"]["scenario"] == "favoured"
+    background = pd.read_csv(directory / "results" / "abc" / "random_forest.tsv", sep="\t")["chosen"].iloc[0]
     backgrounds = pd.read_csv(sweeps / "demography.tsv", sep="\t")
     accepted = pd.read_csv(directory / "results" / "abc" / "posterior_draws" / f"{background}.tsv", sep="\t")
     assert (backgrounds["scenario"] == background).all()

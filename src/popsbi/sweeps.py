@@ -222,9 +222,10 @@ class SweepSimulations:
         return batch_rows(batch, self.batch_size, self.simulations_per_class)
 
     def batch_minutes(self, cls):
-        """A batch's run time to ask a cluster for (minutes, one core): twice the cost measured here,
-        under 0.05 s a window with msprime, up to 5.9 s of CPU a window on average for a class of
-        forward sweeps (fwdpy11) in growing populations of 10^5 diploids (10^6 unscaled)."""
+        """A batch's run time to ask a cluster for (minutes, one core): twice the cost measured here
+        with msprime (under 0.05 s a window), and for forward sweeps (fwdpy11) ten times the dearest
+        class of the demo's growing history (1.2 s of CPU a window on average, up to 10^6 diploids
+        today), whose cost varies with the background far more."""
         forward = cls != "neutral" and (cls.startswith("soft") or self.simulator != "msprime")
         return max(10, math.ceil(self.batch_size * (12 if forward else 0.1) / 60))
 
