@@ -435,10 +435,13 @@ def forward_sweep(graph, population, individuals, length, mutation_rate, recombi
         return diploids, forward(constant, longest, longest), conditional.GlobalFixation()
 
     if timed:
-        # A new copy's start frequency, 1/(2Ns), is that of the deme's size when it arises, not today's.
         began = sweep.expected_start(size, q)
-        for _ in range(3):
-            began = sweep.expected_start(deme_size_at(graph, population, began * q), q)
+        if sweep.end_frequency is not None:
+            # A new copy's start frequency, 1/(2Ns), is that of the deme's size when it arises, not
+            # today's: under growth, later. Only where the run must land at a frequency: a complete
+            # sweep that starts later fixes late more often, and every late run is repeated whole.
+            for _ in range(3):
+                began = sweep.expected_start(deme_size_at(graph, population, began * q), q)
         began = max(1, round(began))
     else:
         began = (sweep.time_since_fixation + sweep_duration(sweep.s, size, start)) / q
