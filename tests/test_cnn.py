@@ -80,6 +80,7 @@ HYPERPARAMETERS = Hyperparameters(
     batch_size=16,
     max_epochs=8,
     patience=8,
+    fine_tuning_epochs=8,
     validation_fraction=0.2,
     parameter_loss_weight=1.0,
     accelerator="cpu",
@@ -89,8 +90,8 @@ STATISTICS = ("segregating_sites_pop_0", "tajimas_d_pop_0")
 PRIORS = {(scenario, "N"): Prior("loguniform", 100.0, 50_000.0) for scenario in SCENARIOS}
 
 
-def train(paths, heldout, table, architecture, checkpoint, threads, hyperparameters=HYPERPARAMETERS):
-    """Both scenarios, 20 haplotypes, with a parameter head on N."""
+def train(paths, heldout, table, architecture, checkpoint, threads, hyperparameters=HYPERPARAMETERS, start=None):
+    """Both scenarios, 20 haplotypes, with a parameter head on N (from the trained network ``start``)."""
     return training.train(
         paths,
         heldout,
@@ -104,6 +105,7 @@ def train(paths, heldout, table, architecture, checkpoint, threads, hyperparamet
         sumstats=table,
         parameter_priors=PRIORS,
         statistic_names=STATISTICS,
+        start=start,
     )
 
 
@@ -463,6 +465,19 @@ def test_a_hybrid_started_from_a_trained_mlp_answers_as_it_does_whatever_the_ima
     logits = hybrid(images, distances, statistics)[0]
     torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1, 2, 0, 1])).backward()
     assert hybrid.net.head[2].weight.grad[:, :-16].abs().sum() > 0
+
+
+def test_a_hybrid_started_from_a_trained_mlp_trains_fine_tuning_epochs_at_most(dataset, tmp_path):
+    paths, table, heldout = dataset
+    mlp = tmp_path / "mlp" / "model.ckpt"
+    train(paths, heldout, table, "mlp", mlp, 1, dataclasses.replace(HYPERPARAMETERS, max_epochs=1))
+    # patience as long as max_epochs (8): only fine_tuning_epochs can stop it after 2 epochs
+    hybrid = tmp_path / "hybrid" / "model.ckpt"
+    train(paths, heldout, table, "hybrid", hybrid, 1, dataclasses.replace(HYPERPARAMETERS, fine_tuning_epochs=2), mlp)
+    assert pd.read_csv(hybrid.parent / "metrics.csv")["epoch"].max() == 1
+    started_alone = tmp_path / "alone" / "model.ckpt"
+    train(paths, heldout, table, "hybrid", started_alone, 1, dataclasses.replace(HYPERPARAMETERS, fine_tuning_epochs=2))
+    assert pd.read_csv(started_alone.parent / "metrics.csv")["epoch"].max() == HYPERPARAMETERS.max_epochs - 1
 
 
 def test_ensemble_averages_the_seeds_probabilities_and_reports_their_spread():

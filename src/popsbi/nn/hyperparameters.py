@@ -24,6 +24,8 @@ class Hyperparameters:
     batch_size: int
     max_epochs: int
     patience: int
+    # epochs at most (and never more than max_epochs) of a network that starts from a trained one
+    fine_tuning_epochs: int
     validation_fraction: float
     parameter_loss_weight: float
     accelerator: str

@@ -143,12 +143,16 @@ def train(
     values), a parameter head is trained too. Networks that read summary statistics take the
     columns ``statistic_names`` of ``sumstats``. ``start``: the checkpoint of a trained ``mlp`` of
     the same shape, from which a ``hybrid`` starts (see HybridNet.start_from) and trains at
-    FINE_TUNING_SHARE of the learning rate. The best checkpoint goes to ``checkpoint_path`` and
-    Lightning's CSV log beside it.
+    FINE_TUNING_SHARE of the learning rate, for ``fine_tuning_epochs`` at most. The best checkpoint
+    goes to ``checkpoint_path`` and Lightning's CSV log beside it.
     """
     hp = hyperparameters
     if start is not None:
-        hp = dataclasses.replace(hp, learning_rate=hp.learning_rate * FINE_TUNING_SHARE)
+        hp = dataclasses.replace(
+            hp,
+            learning_rate=hp.learning_rate * FINE_TUNING_SHARE,
+            max_epochs=min(hp.max_epochs, hp.fine_tuning_epochs),
+        )
     torch.set_num_threads(threads)
     init_seed = seed if init_seed is None else init_seed
     data = image_data(
