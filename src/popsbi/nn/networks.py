@@ -33,7 +33,7 @@ def _norm(kind, width, batch_norm):
 def _conv_block(in_channels, out_channels, kernel, pool, batch_norm):
     padding = tuple(k // 2 for k in kernel)
     return [
-        nn.Conv2d(in_channels, out_channels, kernel, padding=padding),
+        ChannelsLastConv2d(in_channels, out_channels, kernel, padding=padding),
         _norm(nn.BatchNorm2d, out_channels, batch_norm),
         nn.ReLU(),
         nn.MaxPool2d(pool),
@@ -59,18 +59,21 @@ def _image_features(shape):
     for i, width in enumerate(shape.filters):
         layers += _conv_block(channels, width, (3, 3), 2 if i < len(shape.filters) - 1 else 1, shape.batch_norm)
         channels = width
-    features = nn.Sequential(ChannelsLast(), *layers, nn.AdaptiveAvgPool2d((4, 4)), nn.Flatten())
+    features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d((4, 4)), nn.Flatten())
     if shape.locus_tiles > 1:
         features = PerTile(features, shape.locus_tiles)
     return features, channels * 16
 
 
-class ChannelsLast(nn.Module):
-    """The image laid out channels last, the same values: CPU convolutions (oneDNN) run 1.2 to 1.6
-    times faster on it (the demo's hybrid, 4 to 16 filters)."""
+class ChannelsLastConv2d(nn.Conv2d):
+    """A convolution that runs on its input laid out channels last and gives its output in the
+    usual layout, the same values: CPU convolutions (oneDNN) with 2 to 16 channels run faster
+    channels last, batch normalisation, ReLU and pooling of so few channels slower. The demo
+    hybrid's image layers train 1.6 times faster so than wholly channels last, 1.2 times faster
+    than wholly channels first (2 threads, AVX2; tests/bench/bench_networks.py)."""
 
     def forward(self, x):
-        return x.contiguous(memory_format=torch.channels_last)
+        return super().forward(x.contiguous(memory_format=torch.channels_last)).contiguous()
 
 
 class PerTile(nn.Module):
