@@ -17,8 +17,9 @@ $(BIN)/snakemake: pyproject.toml
 
 setup: $(BIN)/snakemake
 
+# The laptop profile runs each job on one thread (see profiles/laptop/config.yaml).
 run: setup
-	$(BIN)/snakemake $(ARGS)
+	$(BIN)/snakemake --profile profiles/laptop $(ARGS)
 
 test: setup
 	$(BIN)/pytest $(ARGS)
