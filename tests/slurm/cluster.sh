@@ -2,10 +2,15 @@
 # A single-node SLURM cluster on localhost, for the tests (no systemd needed).
 #   cluster.sh install     install munge and SLURM from Debian packages (root)
 #   cluster.sh start DIR   start munged, slurmctld and slurmd with state under DIR
-#   cluster.sh stop DIR    stop the daemons started in DIR, by their pid files
+#   cluster.sh stop DIR    stop the daemons started in DIR, by their pid files, and remove the
+#                          configuration written by start
 # The configuration goes to /etc/slurm/slurm.conf, where jobs' own srun calls find it; a
-# configuration this script did not write is never replaced (exit 3: not a test machine).
+# configuration this script did not write is never replaced (exit 3: not a test machine). Left
+# behind, it would make every later Snakemake start wait 9 s: the SLURM executor plugin asks
+# `scontrol show config`, which retries the stopped controller.
 set -euo pipefail
+CONF=/etc/slurm/slurm.conf
+MARKER="# written by popsbi tests/slurm/cluster.sh"
 
 install() {
     command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null && return
@@ -36,17 +41,16 @@ start() {
     chmod 0400 /etc/munge/munge.key
     runuser -u munge -- munged --socket="$munge/munge.socket" --pid-file="$munge/munged.pid" \
         --log-file="$munge/munged.log" --seed-file="$munge/munged.seed"
-    local conf=/etc/slurm/slurm.conf marker="# written by popsbi tests/slurm/cluster.sh"
-    if [ -e "$conf" ] && ! grep -qF "$marker" "$conf"; then
-        echo "$conf exists and was not written by this script: not touching a real cluster" >&2
+    if [ -e "$CONF" ] && ! grep -qF "$MARKER" "$CONF"; then
+        echo "$CONF exists and was not written by this script: not touching a real cluster" >&2
         exit 3
     fi
     mkdir -p /etc/slurm
     local cpus memory
     cpus=$(nproc)
     memory=$(( $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) - 1024 ))
-    cat > "$conf" <<CONF
-$marker
+    cat > "$CONF" <<SETTINGS
+$MARKER
 ClusterName=popsbi-test
 SlurmctldHost=localhost
 SlurmUser=root
@@ -70,7 +74,7 @@ NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOW
 PartitionName=main Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 # Stands for a GPU partition (this node has no GPU): the profile sends training jobs here.
 PartitionName=gpu Nodes=localhost MaxTime=INFINITE State=UP
-CONF
+SETTINGS
     slurmctld -i
     slurmd -N localhost
     for _ in $(seq 60); do
@@ -97,6 +101,9 @@ stop() {
             done
         fi
     done
+    if [ -e "$CONF" ] && grep -qF "$MARKER" "$CONF"; then
+        rm "$CONF"
+    fi
 }
 
 case ${1:-} in
