@@ -93,6 +93,21 @@ def test_editing_one_scenario_reruns_only_its_jobs(example_runs):
     assert "results/priors/isolation.parquet" not in result.stdout
 
 
+def test_editing_a_network_setting_reruns_the_networks_alone(example_runs):
+    """Settings reach the jobs as dataclasses, which Snakemake does not record as params: their text
+    (settings_text) is what makes it rerun the jobs a config edit concerns."""
+    directory = example_runs[0]
+    config = yaml.safe_load((directory / "tiny.yaml").read_text())
+    config["cnn"]["fine_tuning_epochs"] = 1
+    (directory / "fine_tuning.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    result = snakemake(directory, "--configfile", "fine_tuning.yaml", "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout)
+    networks = {"cnn_search", "cnn_search_best", "cnn_train", "cnn_evaluate", "cnn_learning_curve", "compare_methods"}
+    assert set(counts) == networks | {"run_summary", "runtime_summary", "all"}, counts
+    assert counts["cnn_train"] == 3 * (2 + 1)
+
+
 def _reversed_keys(node, ordered=("scenarios", "samples", "priors", "parameters")):
     """The config with the keys of every mapping in reverse order, as a YAML tool may rewrite it, except
     the mappings whose order means something (scenarios, populations, priors: the order of labels,

@@ -38,6 +38,7 @@ rule observed_features:
         mem_mb=4000,
     params:
         observed=SETTINGS.observed,
+        settings_text=settings_text(SETTINGS.observed),
     script:
         "../scripts/observed_features.py"
 
@@ -64,6 +65,7 @@ rule abc_model_choice:
         **REQUESTS["abc_model_choice"].resources(),
     params:
         abc=SETTINGS.abc,
+        settings_text=settings_text(SETTINGS.abc),
     script:
         "../scripts/abc_model_choice.py"
 
@@ -97,6 +99,7 @@ rule abc_parameters:
         **REQUESTS["abc_parameters"].resources(),
     params:
         abc=SETTINGS.abc,
+        settings_text=settings_text(SETTINGS.abc),
     script:
         "../scripts/abc_parameters.py"
 
@@ -126,5 +129,6 @@ rule abc_cross_validation:
         **REQUESTS["abc_cross_validation"].resources(),
     params:
         abc=SETTINGS.abc,
+        settings_text=settings_text(SETTINGS.abc),
     script:
         "../scripts/abc_cross_validation.py"

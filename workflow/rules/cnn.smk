@@ -33,6 +33,7 @@ rule cnn_search:
     params:
         networks=SETTINGS.networks,
         search=SEARCH,
+        settings_text=settings_text(SETTINGS.networks, SEARCH),
         journal=search_journal,
     script:
         "../scripts/cnn_search.py"
@@ -91,6 +92,7 @@ rule cnn_train:
     params:
         # what a training depends on: neither the architectures trained nor the learning-curve points
         networks=SETTINGS.networks,
+        settings_text=settings_text(SETTINGS.networks),
     script:
         "../scripts/cnn_train.py"
 
@@ -170,6 +172,7 @@ rule cnn_learning_curve:
     params:
         runs=[(a, p) for a in ARCHITECTURES for p in TRAINING_PERCENTS],
         networks=SETTINGS.networks,
+        settings_text=settings_text(SETTINGS.networks),
     script:
         "../scripts/cnn_learning_curve.py"
 

@@ -12,6 +12,13 @@ wildcard_constraints:
     batch=r"\d+",
 
 
+def settings_text(*settings):
+    """The settings' text, a job's param beside the settings themselves, so that a config edit
+    reruns the jobs it concerns: Snakemake compares the params recorded at the last run, but
+    records built-in values only and skips dataclasses (all the settings) without a word."""
+    return repr(settings)
+
+
 def simulation_settings(wildcards):
     """What one scenario's jobs need: a change reruns only that scenario's jobs."""
     return SETTINGS.simulation(wildcards.scenario)

@@ -38,5 +38,6 @@ rule draw_scenario:
         runtime=5,
     params:
         simulation=simulation_settings,
+        settings_text=lambda wildcards: settings_text(simulation_settings(wildcards)),
     script:
         "../scripts/draw_scenario.py"

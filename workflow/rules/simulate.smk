@@ -20,5 +20,6 @@ rule simulate_batch:
         mem_mb=lambda wildcards, attempt: 1000 * attempt,
     params:
         simulation=simulation_settings,
+        settings_text=lambda wildcards: settings_text(simulation_settings(wildcards)),
     script:
         "../scripts/simulate_batch.py"

@@ -35,6 +35,7 @@ rule sweep_demography:
     params:
         demography=SETTINGS.sweeps.demography,
         simulations=SETTINGS.sweeps.simulations,
+        settings_text=settings_text(SETTINGS.sweeps.demography, SETTINGS.sweeps.simulations),
         scenarios=SCENARIOS,
     script:
         "../scripts/sweep_demography.py"
@@ -60,6 +61,7 @@ rule sweep_simulate:
     params:
         # what the simulations depend on (not the scan, the threshold or the classifier)
         simulations=SETTINGS.sweeps.simulations,
+        settings_text=settings_text(SETTINGS.sweeps.simulations),
     script:
         "../scripts/sweep_simulate.py"
 
@@ -136,6 +138,7 @@ rule sweep_train:
         gpu=1,
     params:
         classifier=SETTINGS.sweeps.classifier,
+        settings_text=settings_text(SETTINGS.sweeps.classifier),
     script:
         "../scripts/sweep_train.py"
 
@@ -191,6 +194,7 @@ rule sweep_robustness_simulate:
         mem_mb=lambda wildcards, attempt: 1000 * attempt,
     params:
         simulations=SETTINGS.sweeps.simulations,
+        settings_text=settings_text(SETTINGS.sweeps.simulations),
         windows=SETTINGS.sweeps.robustness_windows,
     script:
         "../scripts/sweep_robustness_simulate.py"
@@ -244,6 +248,7 @@ rule sweep_planted:
     params:
         simulations=SETTINGS.sweeps.simulations,
         planted=SETTINGS.sweeps.planted,
+        settings_text=settings_text(SETTINGS.sweeps.simulations, SETTINGS.sweeps.planted),
     script:
         "../scripts/sweep_planted.py"
 
@@ -266,6 +271,7 @@ rule sweep_scan_chunk:
         **REQUESTS["sweep_scan_chunk"].resources(),
     params:
         scan=lambda wildcards: SCAN_TARGETS[wildcards.target],
+        settings_text=lambda wildcards: settings_text(SCAN_TARGETS[wildcards.target]),
     script:
         "../scripts/sweep_scan_chunk.py"
 
@@ -301,5 +307,6 @@ rule sweep_scan:
         "../../envs/cnn.yaml"
     params:
         scan=lambda wildcards: SCAN_TARGETS[wildcards.target],
+        settings_text=lambda wildcards: settings_text(SCAN_TARGETS[wildcards.target]),
     script:
         "../scripts/sweep_scan.py"
