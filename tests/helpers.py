@@ -45,11 +45,12 @@ def checkout(root, destination):
     return destination
 
 
-def snakemake(directory, *args, prefix=(), cores=("--cores", "2")):
-    """``snakemake`` with this Python's environment; ``prefix`` goes before it (e.g. timeout)."""
+def snakemake(directory, *args, prefix=(), cores=("--cores", "2"), profile=("--profile", "profiles/laptop")):
+    """``snakemake`` with this Python's environment, as ``make run`` runs it (the laptop profile);
+    ``prefix`` goes before it (e.g. timeout)."""
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "snakemake", *cores, *args],
+        [*prefix, sys.executable, "-m", "snakemake", *cores, *profile, *args],
         cwd=directory,
         env=env,
         capture_output=True,

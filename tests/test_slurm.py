@@ -76,6 +76,7 @@ def test_profile_slurm_runs_every_job_through_slurm_with_local_results(cluster, 
         *TEST_OPTIONS,
         prefix=("timeout", "-k", "20", "600"),
         cores=(),
+        profile=(),
     )
     assert result.returncode == 0, result.stderr[-3000:]
 
