@@ -34,6 +34,8 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
+import bench_cnn  # noqa: E402
+
 from popsbi.nn import networks, training  # noqa: E402
 from popsbi.nn.hyperparameters import Hyperparameters  # noqa: E402
 
@@ -98,13 +100,10 @@ def median_ms(model, x, batches):
 
 
 def write_dataset(directory, n=3000, statistics=60):
-    """Random images, distances and statistics of the demo's shape, as the workflow writes them
-    (image contents do not change a step's cost)."""
+    """bench_cnn's random images of the demo's shape, and a table of random statistics beside them."""
+    bench_cnn.write_dataset(directory, n, snps=BATCH[3], scenarios=SCENARIOS)
     rng = np.random.default_rng(1)
-    np.save(directory / "images.npy", (rng.random((n, *BATCH[2:])) < 0.2).astype(np.uint8))
-    np.save(directory / "distances.npy", rng.random((n, BATCH[3]), dtype=np.float32) / BATCH[3])
-    table = pd.DataFrame({"scenario": np.resize(SCENARIOS, n), "sim_id": np.arange(n) // len(SCENARIOS)})
-    table[["scenario", "sim_id"]].to_parquet(directory / "index.parquet")
+    table = pd.read_parquet(directory / "index.parquet")
     for k in range(statistics):
         table[f"statistic_{k}"] = rng.normal(size=n)
     table.to_parquet(directory / "statistics.parquet")
