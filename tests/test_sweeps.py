@@ -243,6 +243,33 @@ def test_soft_sweeps_are_simulated_forward_and_need_a_start_frequency_within_0_a
     assert tables["soft"]["start_frequency"].between(0.02, 0.05).all()
 
 
+def test_a_linked_window_holds_what_it_would_hold_cut_from_around_its_sweep(root, monkeypatch):
+    # A linked window is simulated with only the sequence between it and its sweep; cut from a
+    # sequence around the sweep instead (the window at the same distance), it holds as many SNPs.
+    monkeypatch.chdir(root)
+    config = edited(["classes"], ["neutral", "hard_linked"])
+    config["priors"] = {**SWEEPS["priors"], "linked_distance": {"dist": "uniform", "low": 30_000, "high": 30_001}}
+    stage = settings_with(root, config).sweeps
+    simulations, backgrounds = stage.simulations, fixed_backgrounds(stage)
+    rows, length, distance = simulations.class_table("hard_linked", 80), simulations.windows.length, 30_000
+    cut = [len(simulations.window("hard_linked", row, backgrounds)[0].positions) for _, row in rows.iterrows()]
+    around = [
+        len(
+            simulations.simulate(row, backgrounds, length + 2 * distance, "hard", length // 2 + 2 * distance)[0]
+            .window(distance, distance + length)
+            .positions
+        )
+        for _, row in rows.iterrows()
+    ]
+    neutral = [
+        len(simulations.window("neutral", row, backgrounds)[0].positions)
+        for _, row in simulations.class_table("neutral", 40).iterrows()
+    ]
+    standard_error = np.hypot(*(np.std(x) / np.sqrt(len(x)) for x in (cut, around)))
+    assert abs(np.mean(cut) - np.mean(around)) < 3 * standard_error
+    assert np.mean(around) < 0.6 * np.mean(neutral)  # the sweep 5 kb outside the window matters
+
+
 def test_missing_data_injection_drops_sites_as_the_scan_does(root, monkeypatch):
     monkeypatch.chdir(root)
     stage = settings_with(root, SWEEPS).sweeps

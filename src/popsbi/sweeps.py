@@ -10,7 +10,8 @@ Classes of simulated windows:
   allele is at ``start_frequency`` (e.g. 0.01-0.1), which then fixes ``time_since_fixation``
   generations ago;
 - ``hard_linked``, ``partial_linked``, ``soft_linked``: the same sweeps at ``linked_distance`` bp
-  from the window centre, outside the window (the window is cut from a longer simulated sequence).
+  from the window centre, outside the window (cut from a sequence simulated from the sweep to the
+  window's far end).
 
 Who simulates a sweep (``simulator``): msprime's structured coalescent
 (``msprime.SweepGenicSelection``) is exact for hard and partial sweeps in a deme of constant size
@@ -250,14 +251,20 @@ class SweepSimulations:
         length = self.windows.length
         if cls == "neutral":
             return self.simulate(row, backgrounds, length)
-        offset, position = 0, length // 2
+        offset, position, simulated = 0, length // 2, length
         if cls.endswith("_linked"):
-            offset = int(math.ceil(self.priors["linked_distance"].support[1]))
-            side = 1 if np.random.default_rng(ancestry_and_mutation_seeds(row["seed"])[0]).random() < 0.5 else -1
-            position = offset + length // 2 + side * int(row["linked_distance"])
+            # Only the sequence from the sweep to the window's far end is simulated: the ancestry of
+            # an interval does not depend on the sequence beyond it, and the cost grows with length.
+            distance = int(row["linked_distance"])
+            if np.random.default_rng(ancestry_and_mutation_seeds(row["seed"])[0]).random() < 0.5:
+                position = length // 2 + distance  # the sweep on the window's right, at the sequence's end
+                simulated = position + 1
+            else:  # the sweep on its left, at the sequence's start
+                offset, position = distance - length // 2, 0
+                simulated = offset + length
         sweep = cls.removesuffix("_linked")
         end_frequencies = self.priors["end_frequency"].support if sweep == "partial" else None
-        g, frequency_now = self.simulate(row, backgrounds, length + 2 * offset, sweep, position, end_frequencies)
+        g, frequency_now = self.simulate(row, backgrounds, simulated, sweep, position, end_frequencies)
         return g.window(offset, offset + length), frequency_now
 
     def simulate(self, row, backgrounds, length, sweep=None, position=None, end_frequencies=None):
