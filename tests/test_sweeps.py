@@ -507,10 +507,16 @@ def test_planted_chromosomes_locate_their_sweeps_and_spare_neutral_ones(trained_
     assert first["start"].tolist() == list(range(0, 251_000, 25_000))
     assert first["offset"].tolist() == [5, 4, 3, 2, 1, 0, 0, 1, 2, 3, 4]
     assert set(windows["chromosome"]) == {f"{kind}_{k}" for kind in ("sweep", "neutral") for k in range(1, 5)}
+    # Offsets on a neutral chromosome count from its centre, as on a sweep chromosome.
+    assert windows.loc[windows["chromosome"] == "neutral_1", "offset"].tolist() == first["offset"].tolist()
     summary = sweep_stage.planted_summary(windows, planted).set_index("measure")
     assert (
-        summary["n"] == [4, 4, 4, (windows["skipped"] == "")[windows["chromosome"].str.startswith("neutral")].sum()]
+        summary["n"] == [4, 4, 4, 4, (windows["skipped"] == "")[windows["chromosome"].str.startswith("neutral")].sum()]
     ).all()
+    background = summary.loc["neutral chromosomes with a call more than 2 windows from their centre", "value"]
+    called_far = windows[windows["called"] & (windows["offset"] > 2) & (windows["skipped"] == "")]
+    neutral_far = called_far.loc[called_far["chromosome"].str.startswith("neutral"), "chromosome"].nunique()
+    assert background == neutral_far / 4
     # A sweep of 2Ns = 200 at 0.9 empties a stretch about s / (r ln 2Ns) = 1 Mb wide: this classifier,
     # trained on hard sweeps of 50 kb windows, calls every planted one where it is, and calls few
     # neutral windows; the whole 300 kb is swept, so calls away from the sweep are not wrong here.
