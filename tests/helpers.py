@@ -29,7 +29,7 @@ TINY_CNN = {
 }
 TINY_SWEEPS = {
     "simulations_per_class": 12,
-    "batch_size": 6,
+    "batch_size": 12,
     "heldout_per_class": 3,
     "robustness_windows": 4,
     "planted": {"chromosomes": 2, "length": 400_000},

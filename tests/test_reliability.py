@@ -38,9 +38,10 @@ def test_killed_run_resumes_and_gives_the_uninterrupted_datasets(example_runs, r
     assert 2 <= len(finished) < 6, "the kill should land inside the simulation stage"
 
     assert snakemake(directory, "--unlock", "--configfile", config).returncode == 0
-    plan = snakemake(directory, "--configfile", config, "--dry-run")
+    datasets = [f"results/datasets/{name}" for name in OUTPUTS]  # resumed as far as the datasets
+    plan = snakemake(directory, *datasets, "--configfile", config, "--dry-run")
     assert job_counts(plan.stdout)["simulate_batch"] <= 6 - len(finished) + 1  # the one killed mid-way at most
-    resumed = snakemake(directory, "--configfile", config)
+    resumed = snakemake(directory, *datasets, "--configfile", config)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     for path, mtime in finished.items():
         if path.stat().st_mtime_ns != mtime:

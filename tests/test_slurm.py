@@ -2,7 +2,7 @@
 
 Installs munge and SLURM from Debian packages, starts the daemons, runs the tiny example
 config through the SLURM executor, checks that every job was a SLURM job and that the
-results equal a local run's, and stops the daemons it started.
+results equal a local run's (the example_runs fixture's), and stops the daemons it started.
 """
 
 import os
@@ -59,20 +59,18 @@ def cluster(tmp_path_factory):
         subprocess.run([CLUSTER, "stop", directory], timeout=60)
 
 
-def test_profile_slurm_runs_every_job_through_slurm_with_local_results(cluster, tmp_path):
-    local = checkout(ROOT, tmp_path / "local")
-    local_run = snakemake(local, "--configfile", tiny(local))
-    assert local_run.returncode == 0, local_run.stderr[-3000:]
-    jobs = {rule: n for rule, n in job_counts(local_run.stderr).items() if rule != "all"}
-
-    remote = checkout(ROOT, tmp_path / "slurm")
+def test_profile_slurm_runs_every_job_through_slurm_with_local_results(cluster, example_runs, tmp_path):
+    local = example_runs[0]  # the same config, run here without SLURM
+    remote = checkout(ROOT, tmp_path)
+    plan = snakemake(remote, "--configfile", tiny(remote), "--dry-run")
+    jobs = {rule: n for rule, n in job_counts(plan.stdout).items() if rule != "all"}
     # The plugin ignores SIGTERM while jobs run: timeout -k makes sure the test ends.
     result = snakemake(
         remote,
         "--profile",
         "slurm",
         "--configfile",
-        tiny(remote),
+        "tiny.yaml",
         *TEST_OPTIONS,
         prefix=("timeout", "-k", "20", "600"),
         cores=(),

@@ -166,6 +166,7 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     config_path = directory / tiny(directory, "config/config.yaml")
     config = yaml.safe_load(config_path.read_text())
     config["sweeps"]["scan_chunk"] = 1_000_000  # chr20:1-4 Mb in three chunk jobs
+    config["cnn"].update(seeds=1, learning_curve=[1.0])  # seeds and learning curves: see example_runs
     # A second scan target: 50 named samples, from 3.5 Mb to the contig's last record.
     samples = vcf_header(demo_data / "reference.vcf.gz")[0][-50:]
     config["sweeps"]["scan"]["tail"] = {
