@@ -224,10 +224,10 @@ class SweepSimulations:
 
     def batch_minutes(self, cls):
         """A batch's run time to ask a cluster for (minutes, one core): twice the cost measured here
-        with msprime (under 0.05 s a window), and for forward sweeps (fwdpy11) 12 s a window: about
-        16 times the dearest class of the demo's growing history (partial-linked sweeps, 0.74 s of
-        CPU a window on average, up to 10^6 diploids today), whose cost varies with the background
-        far more."""
+        with msprime (under 0.05 s a window), and for forward sweeps (fwdpy11) 12 s a window: over
+        10 times the dearest classes of the demo's growing history (partial sweeps and their linked
+        class, under 1 s of CPU a window on average, up to 10^6 diploids today), whose cost varies
+        with the background far more."""
         forward = cls != "neutral" and (cls.startswith("soft") or self.simulator != "msprime")
         return max(10, math.ceil(self.batch_size * (12 if forward else 0.1) / 60))
 
