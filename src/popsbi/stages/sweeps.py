@@ -97,14 +97,15 @@ def planted_summary(windows, settings):
     the sweep chromosomes' far windows."""
     scanned = windows[windows["skipped"] == ""]
     swept = scanned[scanned["planted_sweep"]].groupby("chromosome")
+    unswept = scanned[~scanned["planted_sweep"]]
     holding = swept.apply(lambda c: c.loc[c["offset"] == 0, "called"].any())
     far, background = (
         chromosomes.apply(lambda c: c.loc[c["offset"] > settings.near, "called"].any())
-        for chromosomes in (swept, scanned[~scanned["planted_sweep"]].groupby("chromosome"))
+        for chromosomes in (swept, unswept.groupby("chromosome"))
     )
     # Every window at the highest probability (a saturated network ties many) within reach.
     top = swept.apply(lambda c: (c.loc[c["sweep"] >= c["sweep"].max() - 1e-6, "offset"] <= settings.near).all())
-    neutral = scanned.loc[~scanned["planted_sweep"], "called"]
+    neutral = unswept["called"]
     beyond = f"a call more than {settings.near} windows"
     rows = [
         ("planted sweeps called in a window that holds them", holding.mean(), len(holding), "every sweep"),
