@@ -4,6 +4,7 @@ a planted sweep."""
 import copy
 import dataclasses
 import logging
+import types
 
 import allel
 import msprime
@@ -511,7 +512,8 @@ def test_planted_chromosomes_locate_their_sweeps_and_spare_neutral_ones(trained_
     assert windows.loc[windows["chromosome"] == "neutral_1", "offset"].tolist() == first["offset"].tolist()
     summary = sweep_stage.planted_summary(windows, planted).set_index("measure")
     assert (
-        summary["n"] == [4, 4, 4, 4, (windows["skipped"] == "")[windows["chromosome"].str.startswith("neutral")].sum()]
+        summary["n"].iloc[[0, 2, 3, 4, 5]]
+        == [4, 4, 4, 4, (windows["skipped"] == "")[windows["chromosome"].str.startswith("neutral")].sum()]
     ).all()
     background = summary.loc["neutral chromosomes with a call more than 2 windows from their centre", "value"]
     called_far = windows[windows["called"] & (windows["offset"] > 2) & (windows["skipped"] == "")]
@@ -525,6 +527,42 @@ def test_planted_chromosomes_locate_their_sweeps_and_spare_neutral_ones(trained_
     assert summary.loc["neutral windows called (false-positive rate)", "value"] <= 0.2
     swept = scanned[scanned["planted_sweep"]]
     assert swept["sweep"].mean() > scanned.loc[~scanned["planted_sweep"], "sweep"].mean() + 0.5
+
+
+def test_planted_summary_follows_the_stretch_of_calls_that_holds_each_sweep():
+    offsets = [4, 3, 2, 1, 0, 0, 1, 2, 3, 4]
+    calls = {
+        # called from offset 3 to the sweep without a gap: reaches 3 windows
+        "sweep_1": [0, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+        # called at the sweep and one window beyond; a separate call at offset 4
+        "sweep_2": [0, 0, 0, 0, 1, 1, 1, 0, 0, 1],
+        # missed at the sweep, called 2 windows away
+        "sweep_3": [0, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+        "neutral_1": [1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    }
+    windows = pd.DataFrame(
+        [
+            {
+                "chromosome": name,
+                "planted_sweep": name.startswith("sweep"),
+                "start": 50_000 * i,
+                "offset": offset,
+                "skipped": "",
+                "sweep": float(call),
+                "called": bool(call),
+            }
+            for name, called in calls.items()
+            for i, (offset, call) in enumerate(zip(offsets, called))
+        ]
+    ).sample(frac=1, random_state=1)  # the summary orders windows itself
+    settings = types.SimpleNamespace(near=2)
+    summary = sweep_stage.planted_summary(windows, settings).set_index("measure")
+    assert summary.loc["planted sweeps called in a window that holds them", "value"] == pytest.approx(2 / 3)
+    stretches = summary.loc["stretches of called windows holding a sweep that reach more than 2 windows away"]
+    assert (stretches["value"], stretches["n"]) == (0.5, 2)
+    assert summary.loc["sweep chromosomes with a call more than 2 windows away", "value"] == pytest.approx(2 / 3)
+    assert summary.loc["neutral chromosomes with a call more than 2 windows from their centre", "value"] == 1.0
+    assert summary.loc["neutral windows called (false-positive rate)", "value"] == 0.1
 
 
 def test_robustness_counts_calls_on_neutral_windows_of_each_demography(trained_classifier):

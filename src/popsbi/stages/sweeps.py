@@ -89,16 +89,28 @@ def planted(model, simulations, backgrounds, settings):
     return table
 
 
+def _stretch_reach(chromosome):
+    """How far from the sweep (in windows) the stretch of consecutive called windows that holds it
+    reaches; NaN when no window that holds it is called."""
+    chromosome = chromosome.sort_values("start")
+    stretch = (~chromosome["called"]).cumsum()  # called windows with no uncalled one between them share it
+    holding = stretch[chromosome["called"] & (chromosome["offset"] == 0)].unique()
+    inside = chromosome["called"] & stretch.isin(holding)
+    return chromosome.loc[inside, "offset"].max() if inside.any() else np.nan
+
+
 def planted_summary(windows, settings):
     """What the planted chromosomes show, against the targets: the share of sweeps called in a
-    window that holds them, the share of sweep chromosomes with a call more than ``settings.near``
-    windows away, and the false-positive rate on the neutral chromosomes' windows. The share of
-    neutral chromosomes with a call as far from their centre is what false positives alone give
-    the sweep chromosomes' far windows."""
+    window that holds them, the share of those whose stretch of called windows reaches more than
+    ``settings.near`` windows away (the call does not place the sweep), the share of sweep
+    chromosomes with any call that far, and the false-positive rate on the neutral chromosomes'
+    windows. The share of neutral chromosomes with a call as far from their centre is what false
+    positives alone give the sweep chromosomes' far windows."""
     scanned = windows[windows["skipped"] == ""]
     swept = scanned[scanned["planted_sweep"]].groupby("chromosome")
     unswept = scanned[~scanned["planted_sweep"]]
     holding = swept.apply(lambda c: c.loc[c["offset"] == 0, "called"].any())
+    reach = swept.apply(_stretch_reach).dropna()
     far, background = (
         chromosomes.apply(lambda c: c.loc[c["offset"] > settings.near, "called"].any())
         for chromosomes in (swept, unswept.groupby("chromosome"))
@@ -109,6 +121,12 @@ def planted_summary(windows, settings):
     beyond = f"a call more than {settings.near} windows"
     rows = [
         ("planted sweeps called in a window that holds them", holding.mean(), len(holding), "every sweep"),
+        (
+            f"stretches of called windows holding a sweep that reach more than {settings.near} windows away",
+            (reach > settings.near).mean(),
+            len(reach),
+            "none",
+        ),
         (f"planted sweeps whose highest windows are at most {settings.near} windows away", top.mean(), len(top), ""),
         (f"sweep chromosomes with {beyond} away", far.mean(), len(far), "none"),
         (f"neutral chromosomes with {beyond} from their centre", background.mean(), len(background), ""),
