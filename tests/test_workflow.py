@@ -18,7 +18,7 @@ def test_dry_run_of_the_default_config(root, tmp_path):
     result = snakemake(checkout(root, tmp_path), "--dry-run")
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
-    assert counts["simulate_batch"] == 3 * 4  # 3 scenarios x 2400 simulations / 600 per batch
+    assert counts["simulate_batch"] == 3 * 4  # 3 scenarios x 2000 simulations / 500 per batch
     assert counts["draw_priors"] == 3 and counts["aggregate"] == 1
     # two networks x (learning-curve points 10%, 30%, and 100% from 3 seeds); mlp is searched
     assert counts["cnn_train"] == 2 * (2 + 3) and counts["cnn_search"] == 1 and counts["cnn_search_best"] == 1

@@ -8,6 +8,10 @@ SWEEP_DATASET = {
 
 
 SWEEP_NETWORKS = list(SETTINGS.sweeps.architectures)
+# The sweep stage is a chain (simulations, training, then its checks and scans) that runs beside
+# the network stage's independent trainings: scheduled first when both are ready, its checks
+# overlap the last trainings instead of running alone after them.
+SWEEP_PRIORITY = 1
 
 
 wildcard_constraints:
@@ -28,6 +32,7 @@ rule sweep_demography:
         "logs/sweep_demography.log",
     benchmark:
         "benchmarks/sweep_demography.tsv"
+    priority: SWEEP_PRIORITY
     conda:
         "../../envs/simulate.yaml"
     resources:
@@ -53,6 +58,7 @@ rule sweep_simulate:
         "logs/sweep_simulate/{sweep_class}/batch_{batch}.log",
     benchmark:
         "benchmarks/sweep_simulate/{sweep_class}/batch_{batch}.tsv"
+    priority: SWEEP_PRIORITY
     conda:
         "../../envs/simulate.yaml"
     resources:
@@ -86,6 +92,7 @@ rule sweep_aggregate:
         "logs/sweep_aggregate.log",
     benchmark:
         "benchmarks/sweep_aggregate.tsv"
+    priority: SWEEP_PRIORITY
     conda:
         "../../envs/simulate.yaml"
     resources:
@@ -104,6 +111,7 @@ rule sweep_heldout:
         "logs/sweep_heldout.log",
     benchmark:
         "benchmarks/sweep_heldout.tsv"
+    priority: SWEEP_PRIORITY
     conda:
         "../../envs/abc.yaml"
     resources:
@@ -130,6 +138,7 @@ rule sweep_train:
         "logs/sweep_train/{sweep_net}.log",
     benchmark:
         "benchmarks/sweep_train/{sweep_net}.tsv"
+    priority: SWEEP_PRIORITY
     conda:
         "../../envs/cnn.yaml"
     threads: 4
@@ -161,6 +170,7 @@ rule sweep_evaluate:
         "logs/sweep_evaluate.log",
     benchmark:
         "benchmarks/sweep_evaluate.tsv"
+    priority: SWEEP_PRIORITY
     conda:
         "../../envs/cnn.yaml"
     resources:
@@ -187,6 +197,7 @@ rule sweep_robustness_simulate:
         "logs/sweep_robustness_simulate/{scenario}.log",
     benchmark:
         "benchmarks/sweep_robustness_simulate/{scenario}.tsv"
+    priority: SWEEP_PRIORITY
     conda:
         "../../envs/simulate.yaml"
     resources:
@@ -214,6 +225,7 @@ rule sweep_robustness:
         "logs/sweep_robustness.log",
     benchmark:
         "benchmarks/sweep_robustness.tsv"
+    priority: SWEEP_PRIORITY
     conda:
         "../../envs/cnn.yaml"
     resources:
@@ -240,6 +252,7 @@ rule sweep_planted:
         "logs/sweep_planted.log",
     benchmark:
         "benchmarks/sweep_planted.tsv"
+    priority: SWEEP_PRIORITY
     conda:
         "../../envs/cnn.yaml"
     resources:
@@ -265,6 +278,7 @@ rule sweep_scan_chunk:
         "logs/sweep_scan/{target}/chunk_{chunk}.log",
     benchmark:
         "benchmarks/sweep_scan/{target}/chunk_{chunk}.tsv"
+    priority: SWEEP_PRIORITY
     conda:
         "../../envs/cnn.yaml"
     resources:
@@ -303,6 +317,7 @@ rule sweep_scan:
         "logs/sweep_scan/{target}.log",
     benchmark:
         "benchmarks/sweep_scan/{target}.tsv"
+    priority: SWEEP_PRIORITY
     conda:
         "../../envs/cnn.yaml"
     params:
