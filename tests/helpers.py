@@ -31,7 +31,10 @@ TINY_SWEEPS = {
     "simulations_per_class": 12,
     "batch_size": 12,
     "heldout_per_class": 3,
+    "neutral_simulations": 24,
     "robustness_windows": 4,
+    "null_windows": 100,
+    "false_positive_rate": 0.05,
     "planted": {"chromosomes": 2, "length": 400_000},
 }
 OUTPUTS = ["sumstats.parquet", "images.npy", "distances.npy", "image_index.parquet"]

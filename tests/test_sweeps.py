@@ -4,6 +4,7 @@ a planted sweep."""
 import copy
 import dataclasses
 import logging
+import math
 import types
 
 import allel
@@ -33,6 +34,9 @@ SWEEPS = {
     "recombination_rate": 1e-8,
     "classes": ["neutral", "hard"],
     "simulations_per_class": 80,
+    # as many neutral windows as hard sweeps: this classifier, of hard sweeps alone, then calls the
+    # planted partial sweeps at 0.5
+    "neutral_simulations": 80,
     "batch_size": 80,
     "heldout_per_class": 20,
     "priors": {
@@ -86,7 +90,13 @@ def edited(path, value):
         (["demography", "scenario"], "favoured", "sweeps.demography.parameters: fixed values need a named scenario"),
         (["population"], "YRI", "sweeps.population: 'YRI' is not a sampled deme"),
         (["classes"], ["neutral", "hard_linked"], "sweeps.priors: no prior for linked_distance"),
-        (["heldout_per_class"], 80, r"sweeps.heldout_per_class \(80\) must be smaller"),
+        (["heldout_per_class"], 80, r"sweeps.heldout_per_class \(80\) must be smaller than simulations_per_class"),
+        (
+            ["neutral_simulations"],
+            20,
+            r"sweeps.heldout_per_class \(20\) must be smaller than neutral_simulations \(20\)",
+        ),
+        (["null_windows"], 100, "sweeps.null_windows: 100 windows at a false_positive_rate of 0.03 allow 3 over the"),
         (["architectures"], ["mlp"], "sweeps.architecture: cnn scans, but is not trained"),
         (
             ["scan", "planted", "end"],
@@ -500,7 +510,7 @@ def test_planted_chromosomes_locate_their_sweeps_and_spare_neutral_ones(trained_
     settings, models, _, _ = trained_classifier
     stage = settings.sweeps
     planted = dataclasses.replace(stage.planted, chromosomes=4, length=300_000, s=0.05, end_frequency=0.9)
-    windows = sweep_stage.planted(models["cnn"], stage.simulations, fixed_backgrounds(stage), planted)
+    windows = sweep_stage.planted(models["cnn"], stage.simulations, fixed_backgrounds(stage), planted, 0.5)
     # 50 kb windows every 25 kb over 300 kb, the sweep at 150,000: [125 kb, 175 kb) and [150 kb,
     # 200 kb) hold it; [100 kb, 150 kb) ends 1 bp before it and [175 kb, 225 kb) starts 25 kb after
     # it (offset 1: within one step); [0, 50 kb) ends 100,001 bp before it (offset 5).
@@ -565,6 +575,40 @@ def test_planted_summary_follows_the_stretch_of_calls_that_holds_each_sweep():
     assert summary.loc["neutral windows called (false-positive rate)", "value"] == 0.1
 
 
+def test_the_calibrated_threshold_calls_the_false_positive_rate_of_null_windows_and_no_more():
+    null = np.random.default_rng(1).random(10_000)  # probabilities of a sweep of neutral windows
+    threshold = sweeps.calibrated_threshold(null, 0.5, 0.03)
+    assert threshold == pytest.approx(0.97, abs=0.005)  # a uniform's 97th percentile (sd 0.0017)
+    assert (null >= threshold).sum() == 300 and (null >= threshold - 1e-4).sum() > 300
+    assert sweeps.calibrated_threshold(null, 0.99, 0.03) == 0.99  # fewer than 3% reach the floor
+    assert sweeps.calibrated_threshold(null, 0.5, 1.0) == 0.5
+    tied = np.r_[np.ones(10), np.zeros(90)]  # a saturated network: 10% of neutral windows at 1
+    assert sweeps.calibrated_threshold(tied, 0.5, 0.1) == 0.5
+    assert sweeps.calibrated_threshold(tied, 0.5, 0.05) > 1  # none of a tie can be called alone
+    # A network's float32 probabilities, compared in float32 with the threshold: still the 300 highest.
+    single = null.astype(np.float32)
+    assert (single >= sweeps.calibrated_threshold(single, 0.5, 0.03)).sum() == 300
+
+
+def test_thresholds_set_on_null_windows_hold_on_other_neutral_windows(trained_classifier):
+    settings, models, _, _ = trained_classifier
+    simulations, backgrounds = settings.sweeps.simulations, fixed_backgrounds(settings.sweeps)
+    null, fresh = (
+        simulations.simulate_windows("neutral", simulations.class_table("neutral", 400, label), backgrounds)
+        for label in ("null", "fresh")
+    )
+    table = sweep_stage.thresholds(models, null, 1e-6, 0.05).set_index("network")
+    assert list(table.index) == ["cnn", "mlp"] and (table["null_windows"] == 400).all()
+    for net, model in models.items():
+        row = table.loc[net]
+        # The floor alone calls more than 5% of neutral windows: the threshold is the calibration's.
+        assert row["called_at_floor"] > 0.05 and row["threshold"] > 1e-6
+        assert row["called_at_threshold"] <= 0.05
+        # Neutral windows of another draw are called about as often: at most 5% + 3 sd of 400 windows' share.
+        probability = sweeps.sweep_probability(sweep_stage.classify(model, *fresh))
+        assert (probability >= row["threshold"]).mean() <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 400)
+
+
 def test_robustness_counts_calls_on_neutral_windows_of_each_demography(trained_classifier):
     settings, models, _, _ = trained_classifier
     simulations = settings.sweeps.simulations
@@ -579,7 +623,9 @@ def test_robustness_counts_calls_on_neutral_windows_of_each_demography(trained_c
     for scenario, table in demographies.items():
         rows = simulations.class_table("neutral", 20, f"robustness/{scenario}")
         windows[scenario] = simulations.simulate_windows("neutral", rows, simulations.backgrounds(table))
-    table = sweep_stage.robustness(models, windows, "constant", 0.5).set_index(["scenario", "network"])
+    thresholds = {"cnn": 0.5, "mlp": 0.6}
+    table = sweep_stage.robustness(models, windows, "constant", thresholds).set_index(["scenario", "network"])
+    assert table.loc[("bottleneck", "mlp"), "threshold"] == 0.6
     assert len(table) == 4 and (table["windows"] == 20).all()
     assert table.loc[("constant", "cnn"), "trained_under"] and not table.loc[("bottleneck", "cnn"), "trained_under"]
     assert table.loc[("constant", "cnn"), "called_share"] <= 0.2

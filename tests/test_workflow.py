@@ -224,8 +224,15 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     robustness = pd.read_csv(sweeps / "robustness.tsv", sep="\t")
     assert len(robustness) == 3 * 2 and (robustness["windows"] == 4).all()  # 3 scenarios x 2 networks
     assert set(robustness.loc[robustness["trained_under"], "scenario"]) == {background}
+    assert (windows["scenario"] == "neutral").sum() == 24 and (windows["scenario"] == "hard").sum() == 12
+    # Each network calls at the threshold its 100 null windows set: 0.5, raised until at most 5% of them pass.
+    thresholds = pd.read_csv(sweeps / "thresholds.tsv", sep="\t").set_index("network")
+    assert list(thresholds.index) == ["cnn", "mlp"] and (thresholds["null_windows"] == 100).all()
+    assert (thresholds["threshold"] >= 0.5).all() and (thresholds["called_at_threshold"] <= 0.05).all()
+    assert (robustness["threshold"] == robustness["network"].map(thresholds["threshold"])).all()
     planted = pd.read_csv(sweeps / "planted" / "windows.tsv", sep="\t")
     assert set(planted["chromosome"]) == {"sweep_1", "sweep_2", "neutral_1", "neutral_2"}
+    assert (planted["called"] == (planted["sweep"] >= thresholds.at["cnn", "threshold"])).all()
     assert len(planted) == 4 * 7  # 100 kb windows every 50 kb over 400 kb
     assert (sweeps / "planted" / "planted.png").stat().st_size > 10_000
     # Three chunk jobs of 1 Mb (20, 20 and 19 windows), put together in order.

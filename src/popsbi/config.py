@@ -155,7 +155,6 @@ class ScanSettings:
     windows: sweeps.Windows
     step: int
     min_snps: int
-    threshold: float
     chunk: int
 
     @property
@@ -182,7 +181,6 @@ class PlantedSettings:
     windows: sweeps.Windows
     step: int
     min_snps: int
-    threshold: float
     contig: str = "planted"
 
 
@@ -217,7 +215,9 @@ class SweepStage:
     architectures: tuple  # trained and compared
     architecture: str  # the one that scans
     heldout_per_class: int
-    threshold: float
+    threshold: float  # the least probability of a sweep called
+    false_positive_rate: float  # the share of null windows that may be called (1: threshold as is)
+    null_windows: int  # neutral windows under the background demography that calibrate each network
     targets: dict  # name -> ScanSettings
 
 
@@ -325,7 +325,7 @@ class Settings:
             )
         if self.sweeps is not None:
             simulations, targets = self.sweeps.simulations, self.sweeps.targets.values()
-            n = simulations.simulations_per_class * len(simulations.classes)
+            n = sum(simulations.count(cls) for cls in simulations.classes)
             image = 2 * simulations.individuals * simulations.windows.image_snps
             image_bytes = image + 4 * simulations.windows.image_snps
             requests["sweep_aggregate"] = cluster.aggregate(n, image_bytes, simulations.batch_size)
@@ -357,6 +357,7 @@ class Settings:
             else {
                 "classes": list(self.sweeps.simulations.classes),
                 "simulations_per_class": self.sweeps.simulations.simulations_per_class,
+                "neutral_simulations": self.sweeps.simulations.neutral_simulations,
                 "demography": self.sweeps.demography.label,
                 "scan": "; ".join(f"{t.name}: {t.vcf} {t.contig}:{t.start + 1}-{t.end or 'end'}" for t in targets),
             },
@@ -864,11 +865,13 @@ def _sweeps(raw, settings):
         if speeds and raw["simulator"] == "msprime"
         else None,
     )
-    if raw["heldout_per_class"] >= raw["simulations_per_class"]:
-        raise ConfigError(
-            f"{key}.heldout_per_class ({raw['heldout_per_class']}) must be smaller than "
-            f"simulations_per_class ({raw['simulations_per_class']})"
-        )
+    neutral = raw["neutral_simulations"] or 5 * raw["simulations_per_class"]
+    for count, n in {"simulations_per_class": raw["simulations_per_class"], "neutral_simulations": neutral}.items():
+        if raw["heldout_per_class"] >= n:
+            raise ConfigError(
+                f"{key}.heldout_per_class ({raw['heldout_per_class']}) must be smaller than {count} ({n})"
+            )
+    _check_calibration(raw, key)
     windows = sweeps.Windows(population, window, raw["subwindows"], raw["image_snps"], raw["sort_rows"])
     simulations = sweeps.SweepSimulations(
         models={name: scenario.model for name, scenario in settings.scenarios.items()},
@@ -879,6 +882,7 @@ def _sweeps(raw, settings):
         missing_rate=raw["missing_rate"],
         classes=tuple(classes),
         simulations_per_class=raw["simulations_per_class"],
+        neutral_simulations=neutral,
         batch_size=raw["batch_size"],
         seed=settings.seed,
         windows=windows,
@@ -930,7 +934,6 @@ def _sweeps(raw, settings):
             windows=windows,
             step=raw["step"],
             min_snps=raw["min_snps"],
-            threshold=raw["threshold"],
             chunk=raw["scan_chunk"],
         )
     return SweepStage(
@@ -946,7 +949,6 @@ def _sweeps(raw, settings):
             windows=windows,
             step=raw["step"],
             min_snps=raw["min_snps"],
-            threshold=raw["threshold"],
         )
         if planted["chromosomes"]
         else None,
@@ -955,8 +957,22 @@ def _sweeps(raw, settings):
         architecture=raw["architecture"],
         heldout_per_class=raw["heldout_per_class"],
         threshold=raw["threshold"],
+        false_positive_rate=raw["false_positive_rate"],
+        null_windows=raw["null_windows"],
         targets=targets,
     )
+
+
+def _check_calibration(raw, key):
+    """ConfigError unless the null windows are enough to place the threshold at the false-positive
+    rate: at least 5 of them must be allowed over it, or the threshold rests on one or two."""
+    rate, windows = raw["false_positive_rate"], raw["null_windows"]
+    if rate < 1 and rate * windows < 5:
+        raise ConfigError(
+            f"{key}.null_windows: {windows} windows at a false_positive_rate of {rate:g} allow "
+            f"{math.floor(rate * windows + 1e-9)} over the threshold, too few to place it; simulate at least "
+            f"{math.ceil(5 / rate - 1e-9)}"
+        )
 
 
 def _sweep_demography(raw, settings, population, slowest_s, sweeps_since):

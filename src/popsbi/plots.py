@@ -323,7 +323,7 @@ def plot_scan(scan, calls, threshold, neutral_call_rate, classes, contig, path):
             ax.axvspan(region["start"] / 1e6, region["end"] / 1e6, color="tab:red", alpha=0.15)
     rate = "" if neutral_call_rate is None else f"; {neutral_call_rate:.1%} of neutral simulated windows pass it"
     axes[0].axhline(
-        threshold, color="tab:red", linestyle="--", linewidth=1, label=f"call threshold {threshold:g}{rate}"
+        threshold, color="tab:red", linestyle="--", linewidth=1, label=f"call threshold {threshold:.3g}{rate}"
     )
     axes[0].set_ylim(0, 1)
     axes[0].legend(fontsize=8, loc="upper right")

@@ -208,6 +208,7 @@ class SweepSimulations:
     missing_rate: float
     classes: tuple
     simulations_per_class: int
+    neutral_simulations: int  # neutral windows: many more than of a sweep class, at msprime's cost
     batch_size: int
     seed: int
     windows: Windows
@@ -215,12 +216,15 @@ class SweepSimulations:
     forward_diploids: int  # diploids today that a forward run is scaled down to, where s allows
     simulator: str  # auto: msprime where exact, fwdpy11 otherwise; msprime; fwdpy11 (every sweep)
 
-    @property
-    def n_batches(self):
-        return math.ceil(self.simulations_per_class / self.batch_size)
+    def count(self, cls):
+        """Windows simulated of class ``cls``."""
+        return self.neutral_simulations if cls == "neutral" else self.simulations_per_class
 
-    def batch_rows(self, batch):
-        return batch_rows(batch, self.batch_size, self.simulations_per_class)
+    def n_batches(self, cls):
+        return math.ceil(self.count(cls) / self.batch_size)
+
+    def batch_rows(self, batch, cls):
+        return batch_rows(batch, self.batch_size, self.count(cls))
 
     def batch_minutes(self, cls):
         """A batch's run time to ask a cluster for (minutes, one core): twice the cost measured here
@@ -239,7 +243,7 @@ class SweepSimulations:
         background demography, seed (from the master seed and ``label``, default the class)."""
         priors = {name: self.priors[name] for name in PARAMETERS[cls]}
         label = f"sweeps/{label or cls}"
-        n = self.simulations_per_class if n is None else n
+        n = self.count(cls) if n is None else n
         table = draw_prior_table(priors, [], n, self.seed, label)
         table.insert(1, "background_draw", seeded_rng(self.seed, f"{label}/background").random(n))
         return table
@@ -419,6 +423,20 @@ def roc_table(networks, sumstats):
             area[f"auc_{cls}"] = roc_auc_score(is_sweep[pair], score[pair])
         areas.append(area)
     return pd.concat(curves, ignore_index=True), pd.DataFrame(areas)
+
+
+def calibrated_threshold(null_probabilities, floor, false_positive_rate):
+    """The least probability of a sweep that is called: ``floor``, raised as little as needed for at
+    most ``false_positive_rate`` of neutral windows never trained on (their probabilities
+    ``null_probabilities``) to reach it; above 1 when even the highest ones tie beyond that share."""
+    descending = np.sort(np.asarray(null_probabilities))[::-1]
+    allowed = math.floor(false_positive_rate * len(descending) + 1e-9)  # windows that may be called
+    if allowed >= len(descending):
+        return floor
+    # Just above the first window that must not be called, so that it and any tie with it are not;
+    # in the probabilities' own precision, in which they are compared with it (float32 networks).
+    first = descending[allowed]
+    return max(floor, float(np.nextafter(first, np.array(np.inf, dtype=first.dtype))))
 
 
 def call_rates(predictions, threshold):

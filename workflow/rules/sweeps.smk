@@ -1,5 +1,9 @@
 SWEEP_CLASSES = list(SETTINGS.sweeps.simulations.classes)
-SWEEP_BATCHES = range(SETTINGS.sweeps.simulations.n_batches)
+SWEEP_BATCHES = [
+    f"results/sweeps/simulations/{cls}/batch_{batch}"
+    for cls in SWEEP_CLASSES
+    for batch in range(SETTINGS.sweeps.simulations.n_batches(cls))
+]
 SWEEP_DATASET = {
     "images": "results/sweeps/datasets/images.npy",
     "distances": "results/sweeps/datasets/distances.npy",
@@ -8,6 +12,7 @@ SWEEP_DATASET = {
 
 
 SWEEP_NETWORKS = list(SETTINGS.sweeps.architectures)
+SWEEP_THRESHOLDS = "results/sweeps/thresholds.tsv"
 # The sweep stage is a chain (simulations, training, then its checks and scans) that runs beside
 # the network stage's independent trainings: scheduled first when both are ready, its checks
 # overlap the last trainings instead of running alone after them.
@@ -75,16 +80,8 @@ rule sweep_simulate:
 rule sweep_aggregate:
     """One statistics table and one image dataset of the simulated windows."""
     input:
-        sumstats=expand(
-            "results/sweeps/simulations/{sweep_class}/batch_{batch}.parquet",
-            sweep_class=SWEEP_CLASSES,
-            batch=SWEEP_BATCHES,
-        ),
-        images=expand(
-            "results/sweeps/simulations/{sweep_class}/batch_{batch}.npz",
-            sweep_class=SWEEP_CLASSES,
-            batch=SWEEP_BATCHES,
-        ),
+        sumstats=[f"{batch}.parquet" for batch in SWEEP_BATCHES],
+        images=[f"{batch}.npz" for batch in SWEEP_BATCHES],
     output:
         **SWEEP_DATASET,
         sumstats="results/sweeps/datasets/sumstats.parquet",
@@ -152,6 +149,58 @@ rule sweep_train:
         "../scripts/sweep_train.py"
 
 
+rule sweep_null_simulate:
+    """Neutral windows under the background demography, never used in training: the null that sets
+    each sweep network's calling threshold."""
+    input:
+        demography="results/sweeps/demography.tsv",
+    output:
+        table="results/sweeps/null/windows.parquet",
+        images="results/sweeps/null/windows.npz",
+    log:
+        "logs/sweep_null_simulate.log",
+    benchmark:
+        "benchmarks/sweep_null_simulate.tsv"
+    priority: SWEEP_PRIORITY
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        runtime=lambda wildcards, attempt: attempt * max(10, SETTINGS.sweeps.null_windows // 20),
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+    params:
+        simulations=SETTINGS.sweeps.simulations,
+        settings_text=settings_text(SETTINGS.sweeps.simulations),
+        windows=SETTINGS.sweeps.null_windows,
+    script:
+        "../scripts/sweep_null_simulate.py"
+
+
+rule sweep_threshold:
+    """Each sweep network's calling threshold: sweeps.threshold, raised until at most
+    sweeps.false_positive_rate of the null windows are called."""
+    input:
+        table="results/sweeps/null/windows.parquet",
+        images="results/sweeps/null/windows.npz",
+        checkpoints=expand("results/sweeps/{sweep_net}/model.ckpt", sweep_net=SWEEP_NETWORKS),
+    output:
+        report(SWEEP_THRESHOLDS, caption="../report/sweep_thresholds.rst", category="Sweeps"),
+    log:
+        "logs/sweep_threshold.log",
+    benchmark:
+        "benchmarks/sweep_threshold.tsv"
+    priority: SWEEP_PRIORITY
+    conda:
+        "../../envs/cnn.yaml"
+    resources:
+        runtime=10,
+    params:
+        networks=SWEEP_NETWORKS,
+        floor=SETTINGS.sweeps.threshold,
+        false_positive_rate=SETTINGS.sweeps.false_positive_rate,
+    script:
+        "../scripts/sweep_threshold.py"
+
+
 rule sweep_evaluate:
     """Held-out confusion and ROC of every sweep network against each other and single statistics,
     and the false positives of the network that scans."""
@@ -159,6 +208,7 @@ rule sweep_evaluate:
         sumstats="results/sweeps/datasets/sumstats.parquet",
         heldout=expand("results/sweeps/{sweep_net}/heldout_predictions.tsv", sweep_net=SWEEP_NETWORKS),
         metrics=f"results/sweeps/{SETTINGS.sweeps.architecture}/metrics.csv",
+        thresholds=SWEEP_THRESHOLDS,
     output:
         roc="results/sweeps/roc.tsv",
         auc=report("results/sweeps/auc.tsv", caption="../report/sweep_roc.rst", category="Sweeps"),
@@ -176,7 +226,6 @@ rule sweep_evaluate:
     resources:
         runtime=10,
     params:
-        threshold=SETTINGS.sweeps.threshold,
         classes=SWEEP_CLASSES,
         networks=SWEEP_NETWORKS,
         scanner=SETTINGS.sweeps.architecture,
@@ -219,6 +268,7 @@ rule sweep_robustness:
         checkpoints=expand("results/sweeps/{sweep_net}/model.ckpt", sweep_net=SWEEP_NETWORKS),
         tables=expand("results/sweeps/robustness/{scenario}.parquet", scenario=SCENARIOS),
         images=expand("results/sweeps/robustness/{scenario}.npz", scenario=SCENARIOS),
+        thresholds=SWEEP_THRESHOLDS,
     output:
         report("results/sweeps/robustness.tsv", caption="../report/sweep_robustness.rst", category="Sweeps"),
     log:
@@ -233,7 +283,6 @@ rule sweep_robustness:
     params:
         networks=SWEEP_NETWORKS,
         scenarios=SCENARIOS,
-        threshold=SETTINGS.sweeps.threshold,
     script:
         "../scripts/sweep_robustness.py"
 
@@ -244,6 +293,7 @@ rule sweep_planted:
     input:
         demography="results/sweeps/demography.tsv",
         checkpoint=f"results/sweeps/{SETTINGS.sweeps.architecture}/model.ckpt",
+        thresholds=SWEEP_THRESHOLDS,
     output:
         windows="results/sweeps/planted/windows.tsv",
         summary=report("results/sweeps/planted/summary.tsv", caption="../report/sweep_planted.rst", category="Sweeps"),
@@ -261,6 +311,7 @@ rule sweep_planted:
     params:
         simulations=SETTINGS.sweeps.simulations,
         planted=SETTINGS.sweeps.planted,
+        scanner=SETTINGS.sweeps.architecture,
         settings_text=settings_text(SETTINGS.sweeps.simulations, SETTINGS.sweeps.planted),
     script:
         "../scripts/sweep_planted.py"
@@ -299,6 +350,7 @@ rule sweep_scan:
             chunk=range(SCAN_CHUNKS[wildcards.target]),
         ),
         calls="results/sweeps/call_rates.tsv",
+        thresholds=SWEEP_THRESHOLDS,
     output:
         table=report(
             "results/sweeps/scan/{target}/scan.tsv",
@@ -322,6 +374,7 @@ rule sweep_scan:
         "../../envs/cnn.yaml"
     params:
         scan=lambda wildcards: SCAN_TARGETS[wildcards.target],
+        scanner=SETTINGS.sweeps.architecture,
         settings_text=lambda wildcards: settings_text(SCAN_TARGETS[wildcards.target]),
     script:
         "../scripts/sweep_scan.py"

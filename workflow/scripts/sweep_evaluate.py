@@ -4,6 +4,7 @@ from popsbi import plots, sweeps
 from popsbi.evaluation import confusion_matrix
 from popsbi.logs import job_logging
 from popsbi.nn.training import epoch_history
+from popsbi.stages import sweeps as sweep_stage
 
 with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     out, params = snakemake.output, snakemake.params
@@ -12,7 +13,8 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     curves, areas = sweeps.roc_table(networks, pd.read_parquet(snakemake.input.sumstats))
     curves.to_csv(out.roc, sep="\t", index=False)
     areas.to_csv(out.auc, sep="\t", index=False)
-    sweeps.call_rates(predictions[params.scanner], params.threshold).to_csv(out.calls, sep="\t", index=False)
+    threshold = sweep_stage.read_thresholds(snakemake.input.thresholds)[params.scanner]
+    sweeps.call_rates(predictions[params.scanner], threshold).to_csv(out.calls, sep="\t", index=False)
     plots.plot_roc(curves, areas, out.roc_plot)
     matrices = {
         f"{net} (held out)": confusion_matrix(table["true"], table["predicted"], list(params.classes))

@@ -60,6 +60,7 @@ def run_table(facts, sumstats, heldout, observed_source):
         rows += [
             ("sweep classes", ", ".join(sweeps["classes"])),
             ("simulated windows per sweep class", sweeps["simulations_per_class"]),
+            ("simulated neutral windows", sweeps["neutral_simulations"]),
             ("sweep background demography", sweeps["demography"]),
             ("scan targets", sweeps["scan"]),
         ]

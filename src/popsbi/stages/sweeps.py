@@ -43,10 +43,48 @@ def classify(model, table, images, distances):
     return training.prediction_tables(model, images, distances, statistics)[0][list(model.hparams.scenarios)]
 
 
-def robustness(models, windows, trained_under, threshold):
+def thresholds(models, null, floor, false_positive_rate):
+    """Each sweep network's calling threshold (``models``: name -> network), from the neutral
+    windows ``null`` (table, images, distances) simulated under the background demography and never
+    trained on: ``floor``, raised until at most ``false_positive_rate`` of them are called (see
+    :func:`sweeps.calibrated_threshold`). One row per network, with the share of null windows called
+    at the floor and at the threshold."""
+    rows = []
+    for name, model in models.items():
+        probability = sweeps.sweep_probability(classify(model, *null)).to_numpy()
+        threshold = sweeps.calibrated_threshold(probability, floor, false_positive_rate)
+        if threshold > 1:
+            log.warning(
+                "%s: no probability of a sweep is called (more than %g of neutral windows at 1)",
+                name,
+                false_positive_rate,
+            )
+        rows.append(
+            {
+                "network": name,
+                "threshold": threshold,
+                "floor": floor,
+                "false_positive_rate": false_positive_rate,
+                "null_windows": len(probability),
+                "called_at_floor": float((probability >= floor).mean()),
+                "called_at_threshold": float((probability >= threshold).mean()),
+            }
+        )
+    table = pd.DataFrame(rows)
+    log.info("calling thresholds:\n%s", table.to_string(index=False))
+    return table
+
+
+def read_thresholds(path):
+    """Each sweep network's calling threshold, from the table of :func:`thresholds`."""
+    return pd.read_csv(path, sep="\t").set_index("network")["threshold"].to_dict()
+
+
+def robustness(models, windows, trained_under, thresholds):
     """How often each sweep network (``models``: name -> network) calls a sweep in neutral windows
     simulated under each scenario (``windows``: scenario -> (table, images, distances)): one row
-    per (scenario, network) with the share called at ``threshold`` and the mean P(sweep)."""
+    per (scenario, network) with the share called at the network's threshold (``thresholds``: name
+    -> threshold) and the mean P(sweep)."""
     rows = []
     for scenario, (table, images, distances) in windows.items():
         for name, model in models.items():
@@ -57,19 +95,20 @@ def robustness(models, windows, trained_under, threshold):
                     "trained_under": scenario == trained_under,
                     "network": name,
                     "windows": len(table),
-                    "called_share": float((probability >= threshold).mean()),
+                    "threshold": thresholds[name],
+                    "called_share": float((probability >= thresholds[name]).mean()),
                     "mean_probability": float(probability.mean()),
                 }
             )
     return pd.DataFrame(rows)
 
 
-def planted(model, simulations, backgrounds, settings):
+def planted(model, simulations, backgrounds, settings, threshold):
     """Scans of chromosomes simulated for the purpose (never used in training) under the background
     demographies: ``settings.chromosomes`` with a partial sweep (``settings.s``, at
     ``settings.end_frequency`` now) at their centre, as many neutral. One row per window: the
     chromosome, whether it holds a sweep, the window's offset from the sweep (0: the window holds
-    it; k: the k-th window beyond those), P(sweep) and whether it is called."""
+    it; k: the k-th window beyond those), P(sweep) and whether it is called (at ``threshold``)."""
     tables = []
     for kind in ("sweep", "neutral"):
         rows = simulations.class_table("neutral", settings.chromosomes, f"planted/{kind}")
@@ -85,7 +124,7 @@ def planted(model, simulations, backgrounds, settings):
             table.insert(5, "offset", np.ceil(distance / settings.step).astype(int))
             tables.append(table)
     table = pd.concat(tables, ignore_index=True).drop(columns="contig")
-    table.insert(table.columns.get_loc("sweep") + 1, "called", table["sweep"] >= settings.threshold)
+    table.insert(table.columns.get_loc("sweep") + 1, "called", table["sweep"] >= threshold)
     return table
 
 
