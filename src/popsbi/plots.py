@@ -299,9 +299,10 @@ def plot_roc(curves, areas, path):
     _save(fig, path)
 
 
-def plot_scan(scan, calls, threshold, neutral_call_rate, classes, contig, path):
+def plot_scan(scan, calls, scanner, classes, contig, path):
     """Probability of a sweep in each window, each class's probability stacked, and classical
-    statistics along the chromosome, called regions shaded."""
+    statistics along the chromosome, called regions shaded; the calling threshold and the share of
+    null windows it calls (``scanner``: the scanning network's row of the thresholds table)."""
     middle = (scan["start"] + scan["end"]) / 2 / 1e6
     panels = [
         ("sweep", "P(sweep)"),
@@ -321,10 +322,11 @@ def plot_scan(scan, calls, threshold, neutral_call_rate, classes, contig, path):
         ax.set_ylabel(label)
         for _, region in calls.iterrows():
             ax.axvspan(region["start"] / 1e6, region["end"] / 1e6, color="tab:red", alpha=0.15)
-    rate = "" if neutral_call_rate is None else f"; {neutral_call_rate:.1%} of neutral simulated windows pass it"
-    axes[0].axhline(
-        threshold, color="tab:red", linestyle="--", linewidth=1, label=f"call threshold {threshold:.3g}{rate}"
+    label = (
+        f"call threshold {scanner['threshold']:.3g}: {scanner['called_at_threshold']:.1%} of "
+        f"{scanner['null_windows']:.0f} simulated neutral windows (never trained on) pass it"
     )
+    axes[0].axhline(scanner["threshold"], color="tab:red", linestyle="--", linewidth=1, label=label)
     axes[0].set_ylim(0, 1)
     axes[0].legend(fontsize=8, loc="upper right")
     axes[-1].set_xlabel(f"position on {contig} (Mb, window centres)")

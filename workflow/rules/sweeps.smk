@@ -349,7 +349,6 @@ rule sweep_scan:
             "results/sweeps/scan/{{target}}/chunks/{chunk}.tsv",
             chunk=range(SCAN_CHUNKS[wildcards.target]),
         ),
-        calls="results/sweeps/call_rates.tsv",
         thresholds=SWEEP_THRESHOLDS,
     output:
         table=report(

@@ -13,7 +13,7 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     curves, areas = sweeps.roc_table(networks, pd.read_parquet(snakemake.input.sumstats))
     curves.to_csv(out.roc, sep="\t", index=False)
     areas.to_csv(out.auc, sep="\t", index=False)
-    threshold = sweep_stage.read_thresholds(snakemake.input.thresholds)[params.scanner]
+    threshold = sweep_stage.read_thresholds(snakemake.input.thresholds).at[params.scanner, "threshold"]
     sweeps.call_rates(predictions[params.scanner], threshold).to_csv(out.calls, sep="\t", index=False)
     plots.plot_roc(curves, areas, out.roc_plot)
     matrices = {

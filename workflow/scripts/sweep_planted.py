@@ -8,7 +8,7 @@ from popsbi.stages import sweeps as sweep_stage
 with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     simulations, settings, out = snakemake.params.simulations, snakemake.params.planted, snakemake.output
     backgrounds = simulations.backgrounds(pd.read_csv(snakemake.input.demography, sep="\t"))
-    threshold = sweep_stage.read_thresholds(snakemake.input.thresholds)[snakemake.params.scanner]
+    threshold = sweep_stage.read_thresholds(snakemake.input.thresholds).at[snakemake.params.scanner, "threshold"]
     windows = sweep_stage.planted(load(snakemake.input.checkpoint), simulations, backgrounds, settings, threshold)
     windows.to_csv(out.windows, sep="\t", index=False)
     sweep_stage.planted_summary(windows, settings).to_csv(out.summary, sep="\t", index=False)

@@ -13,6 +13,6 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
         with np.load(arrays) as batch:
             windows[scenario] = (pd.read_parquet(table), batch["images"], batch["distances"])
     trained_under = pd.read_csv(inputs.demography, sep="\t")["scenario"].iloc[0]
-    thresholds = sweep_stage.read_thresholds(inputs.thresholds)
+    thresholds = sweep_stage.read_thresholds(inputs.thresholds)["threshold"]
     table = sweep_stage.robustness(models, windows, trained_under, thresholds)
     table.to_csv(snakemake.output[0], sep="\t", index=False)

@@ -9,9 +9,8 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     chunks = [pd.read_csv(path, sep="\t", dtype={"contig": str, "skipped": str}) for path in snakemake.input.chunks]
     table = sweep_stage.merged_scan([chunk.fillna({"skipped": ""}) for chunk in chunks], settings)
     table.to_csv(out.table, sep="\t", index=False)
-    threshold = sweep_stage.read_thresholds(snakemake.input.thresholds)[snakemake.params.scanner]
-    calls = sweeps.called_regions(table, settings.contig, threshold)
+    scanner = sweep_stage.read_thresholds(snakemake.input.thresholds).loc[snakemake.params.scanner]
+    calls = sweeps.called_regions(table, settings.contig, scanner["threshold"])
     calls.to_csv(out.bed, sep="\t", index=False, header=False)
-    rates = pd.read_csv(snakemake.input.calls, sep="\t").set_index("class")["called_share"]
     classes = [cls for cls in table.columns if cls in sweeps.CLASSES]
-    plots.plot_scan(table, calls, threshold, rates.get("neutral"), classes, settings.contig, out.plot)
+    plots.plot_scan(table, calls, scanner, classes, settings.contig, out.plot)

@@ -76,8 +76,8 @@ def thresholds(models, null, floor, false_positive_rate):
 
 
 def read_thresholds(path):
-    """Each sweep network's calling threshold, from the table of :func:`thresholds`."""
-    return pd.read_csv(path, sep="\t").set_index("network")["threshold"].to_dict()
+    """The table of :func:`thresholds`, by network."""
+    return pd.read_csv(path, sep="\t").set_index("network")
 
 
 def robustness(models, windows, trained_under, thresholds):
