@@ -6,7 +6,7 @@ import yaml
 from conftest import FEW_SIMULATIONS_ABC
 
 from popsbi.config import load_settings
-from popsbi.datasets import aggregate, load_image_dataset, read_columns, statistic_columns, write_batch
+from popsbi.datasets import aggregate, load_image_dataset, read_batch, read_columns, statistic_columns, write_batch
 from popsbi.features import summary_statistics
 from popsbi.logs import job_logging
 from popsbi.priors import draw_prior_table
@@ -57,6 +57,10 @@ def test_aggregate_concatenates_batches_in_order(settings, tmp_path):
             write_batch(table, image, distance, *paths)
             tables.append(paths[0])
             images.append(paths[1])
+    # A batch reads back as it was written (the last one: founder, batch 1).
+    read_table, read_images, read_distances = read_batch(*paths)
+    pd.testing.assert_frame_equal(read_table, table.reset_index(drop=True))
+    assert np.array_equal(read_images, image) and np.array_equal(read_distances, distance)
     out = [tmp_path / name for name in ("s.parquet", "i.npy", "d.npy", "x.parquet")]
     aggregate(tables, images, *out)
     sumstats = pd.read_parquet(out[0])

@@ -28,6 +28,12 @@ def write_batch(table, images, distances, table_path, images_path):
         np.savez(images_path, images=images, distances=distances, sim_id=table["sim_id"].to_numpy())
 
 
+def read_batch(table_path, images_path):
+    """A batch written by :func:`write_batch`: (statistics table, images, distances)."""
+    with np.load(images_path) as batch:
+        return pd.read_parquet(table_path), batch["images"], batch["distances"]
+
+
 @contextmanager
 def _naming(path):
     """An OSError (a full disk) that names ``path``: Arrow's and zipfile's messages do not."""

@@ -1,6 +1,6 @@
-import numpy as np
 import pandas as pd
 
+from popsbi.datasets import read_batch
 from popsbi.logs import job_logging
 from popsbi.nn.training import load
 from popsbi.stages import sweeps as sweep_stage
@@ -8,10 +8,10 @@ from popsbi.stages import sweeps as sweep_stage
 with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     inputs, params = snakemake.input, snakemake.params
     models = {net: load(path) for net, path in zip(params.networks, inputs.checkpoints)}
-    windows = {}
-    for scenario, table, arrays in zip(params.scenarios, inputs.tables, inputs.images):
-        with np.load(arrays) as batch:
-            windows[scenario] = (pd.read_parquet(table), batch["images"], batch["distances"])
+    windows = {
+        scenario: read_batch(table, arrays)
+        for scenario, table, arrays in zip(params.scenarios, inputs.tables, inputs.images)
+    }
     trained_under = pd.read_csv(inputs.demography, sep="\t")["scenario"].iloc[0]
     thresholds = sweep_stage.read_thresholds(inputs.thresholds)["threshold"]
     table = sweep_stage.robustness(models, windows, trained_under, thresholds)
