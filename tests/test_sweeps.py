@@ -593,10 +593,7 @@ def test_the_calibrated_threshold_calls_the_false_positive_rate_of_null_windows_
 def test_thresholds_set_on_null_windows_hold_on_other_neutral_windows(trained_classifier):
     settings, models, _, _ = trained_classifier
     simulations, backgrounds = settings.sweeps.simulations, fixed_backgrounds(settings.sweeps)
-    null, fresh = (
-        simulations.simulate_windows("neutral", simulations.class_table("neutral", 400, label), backgrounds)
-        for label in ("null", "fresh")
-    )
+    null, fresh = (simulations.neutral_windows(400, label, backgrounds) for label in ("null", "fresh"))
     table = sweep_stage.thresholds(models, null, 1e-6, 0.05).set_index("network")
     assert list(table.index) == ["cnn", "mlp"] and (table["null_windows"] == 400).all()
     for net, model in models.items():
@@ -621,8 +618,7 @@ def test_robustness_counts_calls_on_neutral_windows_of_each_demography(trained_c
     }
     windows = {}
     for scenario, table in demographies.items():
-        rows = simulations.class_table("neutral", 20, f"robustness/{scenario}")
-        windows[scenario] = simulations.simulate_windows("neutral", rows, simulations.backgrounds(table))
+        windows[scenario] = simulations.neutral_windows(20, f"robustness/{scenario}", simulations.backgrounds(table))
     thresholds = {"cnn": 0.5, "mlp": 0.6}
     table = sweep_stage.robustness(models, windows, "constant", thresholds).set_index(["scenario", "network"])
     assert table.loc[("bottleneck", "mlp"), "threshold"] == 0.6

@@ -347,6 +347,12 @@ class SweepSimulations:
         keep = seeded_rng(seed, "missing").random(len(g.positions)) < (1 - self.missing_rate) ** self.individuals
         return g.sites(keep)
 
+    def neutral_windows(self, n, label, backgrounds):
+        """``n`` neutral windows under ``backgrounds``, never trained on: their draws are seeded by
+        ``label``, apart from the training windows and from every other such set (see
+        :meth:`simulate_windows`)."""
+        return self.simulate_windows("neutral", self.class_table("neutral", n, label), backgrounds)
+
     def simulate_windows(self, cls, rows, backgrounds):
         """Simulate and summarise rows of a class's table under ``backgrounds``: (table, images,
         distances), with progress; the table names each window's background (``background_row``

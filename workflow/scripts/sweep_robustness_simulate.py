@@ -7,6 +7,5 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     settings, scenario = snakemake.params.simulations, snakemake.wildcards.scenario
     draws = pd.read_csv(snakemake.input.draws, sep="\t")
     backgrounds = settings.backgrounds(draws.assign(scenario=scenario)[["scenario", *draws.columns]])
-    rows = settings.class_table("neutral", snakemake.params.windows, f"robustness/{scenario}")
-    table, images, distances = settings.simulate_windows("neutral", rows, backgrounds)
+    table, images, distances = settings.neutral_windows(snakemake.params.windows, f"robustness/{scenario}", backgrounds)
     write_batch(table, images, distances, snakemake.output.table, snakemake.output.images)
