@@ -90,6 +90,7 @@ def edited(path, value):
         (["demography", "scenario"], "favoured", "sweeps.demography.parameters: fixed values need a named scenario"),
         (["population"], "YRI", "sweeps.population: 'YRI' is not a sampled deme"),
         (["classes"], ["neutral", "hard_linked"], "sweeps.priors: no prior for linked_distance"),
+        (["step"], 60_000, r"sweeps.step: 60000 bp is longer than the window \(50000 bp\)"),
         (["heldout_per_class"], 80, r"sweeps.heldout_per_class \(80\) must be smaller than simulations_per_class"),
         (
             ["neutral_simulations"],
@@ -281,6 +282,43 @@ def test_a_linked_window_holds_what_it_would_hold_cut_from_around_its_sweep(root
     assert np.mean(around) < 0.6 * np.mean(neutral)  # the sweep 5 kb outside the window matters
 
 
+def test_a_linked_sweep_inside_the_window_lies_beyond_its_central_step(root, monkeypatch):
+    monkeypatch.chdir(root)
+    config = edited(["classes"], ["neutral", "hard_linked"])
+    config.update(window=200_000, step=100_000, recombination_rate=1e-7)
+    config["priors"] = {
+        **SWEEPS["priors"],
+        "s": {"dist": "uniform", "low": 0.05, "high": 0.1},
+        "linked_distance": {"dist": "uniform", "low": 40_000, "high": 80_000},
+    }
+    message = r"sweeps.priors.linked_distance: the low bound \(40000\) must be at least half the step \(50000\)"
+    with pytest.raises(ConfigError, match=message):
+        settings_with(root, config)
+    # 80 kb from the centre of a 200 kb window, beyond its central 100 kb: 20 kb from one end.
+    config["priors"]["linked_distance"] = {"dist": "uniform", "low": 80_000, "high": 80_000.5}
+    stage = settings_with(root, config).sweeps
+    simulations, backgrounds = stage.simulations, fixed_backgrounds(stage)
+    length = simulations.windows.length
+
+    def ends(cls):
+        """SNPs in the first and the last 40 kb of 30 windows of ``cls``."""
+        out = []
+        for _, row in simulations.class_table(cls, 30).iterrows():
+            positions = simulations.window(cls, row, backgrounds)[0].positions
+            out.append([(positions <= 40_000).sum(), (positions > length - 40_000).sum()])
+        return np.array(out)
+
+    linked, neutral = ends("hard_linked"), ends("neutral")
+    # The sweep's footprint (about s / (r ln 2Ns), 50-70 kb) empties the end it is in, not the other.
+    asymmetry = {
+        name: (np.abs(x[:, 0] - x[:, 1]) / np.maximum(1, x.sum(axis=1))).mean()
+        for name, x in (("linked", linked), ("neutral", neutral))
+    }
+    assert asymmetry["linked"] > asymmetry["neutral"] + 0.15, asymmetry
+    assert linked.min(axis=1).mean() < 0.6 * neutral.mean()
+    assert set(linked.argmin(axis=1)) == {0, 1}  # on either side
+
+
 def test_missing_data_injection_drops_sites_as_the_scan_does(root, monkeypatch):
     monkeypatch.chdir(root)
     stage = settings_with(root, SWEEPS).sweeps
@@ -293,10 +331,13 @@ def test_missing_data_injection_drops_sites_as_the_scan_does(root, monkeypatch):
     assert len(thinned.positions) / len(full.positions) == pytest.approx(0.98**10, abs=0.1)
 
 
-def test_overlapping_called_windows_merge_into_one_region():
-    scan = pd.DataFrame({"start": [0, 50, 100, 300], "end": [100, 150, 200, 400], "sweep": [0.95, 0.5, 0.97, 0.99]})
-    bed = sweeps.called_regions(scan, "2", 0.9)
-    assert bed.values.tolist() == [["2", 0, 200, "sweep", 970], ["2", 300, 400, "sweep", 990]]
+def test_called_windows_place_sweeps_in_their_central_steps_and_adjacent_ones_merge():
+    scan = pd.DataFrame(
+        {"start": [0, 50, 100, 150, 300], "end": [100, 150, 200, 250, 400], "sweep": [0.95, 0.92, 0.97, 0.5, 0.99]}
+    )
+    bed = sweeps.called_regions(scan, "2", 0.9, 50)
+    # windows of 100 bp every 50 bp: their central 50 bp, [25, 75), [75, 125), ..., tile the region
+    assert bed.values.tolist() == [["2", 25, 175, "sweep", 970], ["2", 325, 375, "sweep", 990]]
 
 
 @pytest.fixture(scope="module")
@@ -511,12 +552,13 @@ def test_planted_chromosomes_locate_their_sweeps_and_spare_neutral_ones(trained_
     stage = settings.sweeps
     planted = dataclasses.replace(stage.planted, chromosomes=4, length=300_000, s=0.05, end_frequency=0.9)
     windows = sweep_stage.planted(models["cnn"], stage.simulations, fixed_backgrounds(stage), planted, 0.5)
-    # 50 kb windows every 25 kb over 300 kb, the sweep at 150,000: [125 kb, 175 kb) and [150 kb,
-    # 200 kb) hold it; [100 kb, 150 kb) ends 1 bp before it and [175 kb, 225 kb) starts 25 kb after
-    # it (offset 1: within one step); [0, 50 kb) ends 100,001 bp before it (offset 5).
+    # 50 kb windows every 25 kb over 300 kb, the sweep at 150,000: the central 25 kb of [125 kb,
+    # 175 kb) holds it; that of [100 kb, 150 kb), [112.5 kb, 137.5 kb), ends 12,501 bp before it and
+    # that of [150 kb, 200 kb) starts 12,500 bp after it (offset 1: within one step); that of
+    # [0, 50 kb) ends 112,501 bp before it (offset 5).
     first = windows[windows["chromosome"] == "sweep_1"]
     assert first["start"].tolist() == list(range(0, 251_000, 25_000))
-    assert first["offset"].tolist() == [5, 4, 3, 2, 1, 0, 0, 1, 2, 3, 4]
+    assert first["offset"].tolist() == [5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5]
     assert set(windows["chromosome"]) == {f"{kind}_{k}" for kind in ("sweep", "neutral") for k in range(1, 5)}
     # Offsets on a neutral chromosome count from its centre, as on a sweep chromosome.
     assert windows.loc[windows["chromosome"] == "neutral_1", "offset"].tolist() == first["offset"].tolist()
@@ -533,7 +575,7 @@ def test_planted_chromosomes_locate_their_sweeps_and_spare_neutral_ones(trained_
     # trained on hard sweeps of 50 kb windows, calls every planted one where it is, and calls few
     # neutral windows; the whole 300 kb is swept, so calls away from the sweep are not wrong here.
     scanned = windows[windows["skipped"] == ""]
-    assert summary.loc["planted sweeps called in a window that holds them", "value"] == 1, scanned.to_string()
+    assert summary.loc["planted sweeps called in the window that holds them", "value"] == 1, scanned.to_string()
     assert summary.loc["neutral windows called (false-positive rate)", "value"] <= 0.2
     swept = scanned[scanned["planted_sweep"]]
     assert swept["sweep"].mean() > scanned.loc[~scanned["planted_sweep"], "sweep"].mean() + 0.5
@@ -567,7 +609,7 @@ def test_planted_summary_follows_the_stretch_of_calls_that_holds_each_sweep():
     ).sample(frac=1, random_state=1)  # the summary orders windows itself
     settings = types.SimpleNamespace(near=2)
     summary = sweep_stage.planted_summary(windows, settings).set_index("measure")
-    assert summary.loc["planted sweeps called in a window that holds them", "value"] == pytest.approx(2 / 3)
+    assert summary.loc["planted sweeps called in the window that holds them", "value"] == pytest.approx(2 / 3)
     stretches = summary.loc["stretches of called windows holding a sweep that reach more than 2 windows away"]
     assert (stretches["value"], stretches["n"]) == (0.5, 2)
     assert summary.loc["sweep chromosomes with a call more than 2 windows away", "value"] == pytest.approx(2 / 3)

@@ -839,17 +839,20 @@ def _sweeps(raw, settings):
         )
     if soft and not 0 < priors["start_frequency"].support[0] <= priors["start_frequency"].support[1] < 1:
         raise ConfigError(f"{key}.priors.start_frequency: a frequency within (0, 1) (needed by {', '.join(soft)})")
-    window = raw["window"]
-    if any(cls.endswith("_linked") for cls in classes) and priors["linked_distance"].support[0] < window / 2:
+    window, step = raw["window"], raw["step"]
+    if step > window:
+        raise ConfigError(f"{key}.step: {step} bp is longer than the window ({window} bp), which would leave gaps")
+    # A call places the sweep in the window's central step (sweeps.called_span): a linked sweep is beyond it.
+    if any(cls.endswith("_linked") for cls in classes) and priors["linked_distance"].support[0] < step / 2:
         raise ConfigError(
             f"{key}.priors.linked_distance: the low bound ({priors['linked_distance'].support[0]:g}) "
-            f"must be at least half the window ({window / 2:g}), so linked sweeps are outside it"
+            f"must be at least half the step ({step / 2:g}), so linked sweeps are outside the window's "
+            "central step, where a call places a sweep"
         )
     planted = raw["planted"]
-    if planted["chromosomes"] and planted["length"] < window + 2 * raw["step"]:
+    if planted["chromosomes"] and planted["length"] < window + 2 * step:
         raise ConfigError(
-            f"{key}.planted.length: {planted['length']} bp holds fewer than three windows ({window} bp every "
-            f"{raw['step']} bp)"
+            f"{key}.planted.length: {planted['length']} bp holds fewer than three windows ({window} bp every {step} bp)"
         )
     speeds = [priors["s"].support[0]] if set(classes) - {"neutral"} else []
     speeds += [planted["s"]] if planted["chromosomes"] else []

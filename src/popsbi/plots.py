@@ -335,7 +335,7 @@ def plot_scan(scan, calls, scanner, classes, contig, path):
 
 def plot_planted(windows, threshold, path):
     """P(sweep) of each scanned window of the planted chromosomes against its offset from the sweep
-    (0: the window holds it), with the neutral chromosomes' windows beside, and the threshold."""
+    (0: the window whose central step holds it), with the neutral chromosomes' windows beside, and the threshold."""
     scanned = windows[windows["skipped"] == ""]
     swept, neutral = scanned[scanned["planted_sweep"]], scanned[~scanned["planted_sweep"]]
     fig, axes = plt.subplots(
@@ -345,7 +345,7 @@ def plot_planted(windows, threshold, path):
     axes[0].scatter(swept["offset"] + jitter, swept["sweep"], s=10, alpha=0.5)
     means = swept.groupby("offset")["sweep"].mean()
     axes[0].plot(means.index, means.to_numpy(), color="black", marker="o", label="mean")
-    axes[0].set_xlabel("windows from the planted sweep (0: the window holds it)")
+    axes[0].set_xlabel("windows from the planted sweep (0: the window whose central step holds it)")
     axes[0].set_ylabel("P(sweep)")
     axes[0].set_title(f"{swept['chromosome'].nunique()} chromosomes with a planted partial sweep", fontsize=10)
     axes[1].boxplot(neutral["sweep"].to_numpy(), widths=0.5)

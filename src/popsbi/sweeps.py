@@ -10,8 +10,13 @@ Classes of simulated windows:
   allele is at ``start_frequency`` (e.g. 0.01-0.1), which then fixes ``time_since_fixation``
   generations ago;
 - ``hard_linked``, ``partial_linked``, ``soft_linked``: the same sweeps at ``linked_distance`` bp
-  from the window centre, outside the window (cut from a sequence simulated from the sweep to the
-  window's far end).
+  from the window centre, on either side: outside the window (cut from a sequence simulated from
+  the sweep to the window's far end), or inside it but outside its central ``step`` bp.
+
+What a scan calls is a window's central ``step`` bp (:func:`called_span`): consecutive windows'
+spans tile the chromosome, and a window whose sweep classes win places the sweep there. A window
+wider than its step sees the sweep's footprint around the span, as diploS/HIC's 11 subwindows do
+around the central one.
 
 Who simulates a sweep (``simulator``): msprime's structured coalescent
 (``msprime.SweepGenicSelection``) is exact for hard and partial sweeps in a deme of constant size
@@ -52,11 +57,11 @@ PARAMETERS = {
     "soft_linked": ("s", "time_since_fixation", "start_frequency", "linked_distance"),
 }
 CLASSES = tuple(PARAMETERS)
-#: The classes with a sweep inside the window: a window's probability of a sweep is their sum.
+#: The classes with a sweep at the window's centre: a window's probability of a sweep is their sum.
 SWEPT = ("hard", "partial", "soft")
 #: Statistics of every subwindow and of the whole window (scikit-allel, as for the demographic stage).
 WINDOW_STATISTICS = ("pi", "theta_w", "tajimas_d", "haplotype_count", "garud_h", "kelly_zns")
-#: How the evaluation names each sweep network's probability of a sweep inside the window.
+#: How the evaluation names each sweep network's probability of a sweep at the window's centre.
 NETWORK_LABELS = {
     "cnn": "CNN P(sweep)",
     "exchangeable": "exchangeable CNN P(sweep)",
@@ -255,21 +260,17 @@ class SweepSimulations:
         length = self.windows.length
         if cls == "neutral":
             return self.simulate(row, backgrounds, length)
-        offset, position, simulated = 0, length // 2, length
+        site = length // 2  # the sweep's position in the window's coordinates
         if cls.endswith("_linked"):
-            # Only the sequence from the sweep to the window's far end is simulated: the ancestry of
-            # an interval does not depend on the sequence beyond it, and the cost grows with length.
-            distance = int(row["linked_distance"])
-            if np.random.default_rng(ancestry_and_mutation_seeds(row["seed"])[0]).random() < 0.5:
-                position = length // 2 + distance  # the sweep on the window's right, at the sequence's end
-                simulated = position + 1
-            else:  # the sweep on its left, at the sequence's start
-                offset, position = distance - length // 2, 0
-                simulated = offset + length
+            side = 1 if np.random.default_rng(ancestry_and_mutation_seeds(row["seed"])[0]).random() < 0.5 else -1
+            site += side * int(row["linked_distance"])
+        # Only the window and the sequence from it to a sweep outside it are simulated: the ancestry
+        # of an interval does not depend on the sequence beyond it, and the cost grows with length.
+        first, last = min(0, site), max(length, site + 1)
         sweep = cls.removesuffix("_linked")
         end_frequencies = self.priors["end_frequency"].support if sweep == "partial" else None
-        g, frequency_now = self.simulate(row, backgrounds, simulated, sweep, position, end_frequencies)
-        return g.window(offset, offset + length), frequency_now
+        g, frequency_now = self.simulate(row, backgrounds, last - first, sweep, site - first, end_frequencies)
+        return g.window(-first, length - first), frequency_now
 
     def simulate(self, row, backgrounds, length, sweep=None, position=None, end_frequencies=None):
         """Genotypes of ``length`` bp under the background demography that ``row`` draws, with a
@@ -494,17 +495,24 @@ def chunks(start, end, window, step, chunk):
     return out
 
 
-def called_regions(scan, contig, threshold):
-    """BED rows (contig, start, end, name, score) of overlapping windows called as sweeps (their
-    ``sweep`` probability at least ``threshold``), merged."""
+def called_span(start, end, step):
+    """The part of windows [start, end) that a call places a sweep in: their central ``step`` bp,
+    (first, end) 0-based; the spans of windows every ``step`` bp tile the scanned region."""
+    first = (start + end - step) // 2
+    return first, first + step
+
+
+def called_regions(scan, contig, threshold, step):
+    """BED rows (contig, start, end, name, score) of the spans (:func:`called_span`) of windows
+    called as sweeps (their ``sweep`` probability at least ``threshold``), adjacent ones merged."""
     called = scan[scan["sweep"] >= threshold].sort_values("start")
     regions = []
-    for _, row in called.iterrows():
-        if regions and row["start"] <= regions[-1]["end"]:
-            regions[-1]["end"] = max(regions[-1]["end"], row["end"])
-            regions[-1]["max_probability"] = max(regions[-1]["max_probability"], row["sweep"])
+    for start, end, probability in zip(*called_span(called["start"], called["end"], step), called["sweep"]):
+        if regions and start <= regions[-1]["end"]:
+            regions[-1]["end"] = max(regions[-1]["end"], int(end))
+            regions[-1]["max_probability"] = max(regions[-1]["max_probability"], probability)
         else:
-            regions.append({"start": int(row["start"]), "end": int(row["end"]), "max_probability": row["sweep"]})
+            regions.append({"start": int(start), "end": int(end), "max_probability": probability})
     bed = pd.DataFrame(regions, columns=["start", "end", "max_probability"])
     bed.insert(0, "contig", contig)
     bed.insert(3, "name", "sweep")

@@ -10,7 +10,7 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     table = sweep_stage.merged_scan([chunk.fillna({"skipped": ""}) for chunk in chunks], settings)
     table.to_csv(out.table, sep="\t", index=False)
     scanner = sweep_stage.read_thresholds(snakemake.input.thresholds).loc[snakemake.params.scanner]
-    calls = sweeps.called_regions(table, settings.contig, scanner["threshold"])
+    calls = sweeps.called_regions(table, settings.contig, scanner["threshold"], settings.step)
     calls.to_csv(out.bed, sep="\t", index=False, header=False)
     classes = [cls for cls in table.columns if cls in sweeps.CLASSES]
     plots.plot_scan(table, calls, scanner, classes, settings.contig, out.plot)

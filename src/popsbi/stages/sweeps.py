@@ -107,8 +107,9 @@ def planted(model, simulations, backgrounds, settings, threshold):
     """Scans of chromosomes simulated for the purpose (never used in training) under the background
     demographies: ``settings.chromosomes`` with a partial sweep (``settings.s``, at
     ``settings.end_frequency`` now) at their centre, as many neutral. One row per window: the
-    chromosome, whether it holds a sweep, the window's offset from the sweep (0: the window holds
-    it; k: the k-th window beyond those), P(sweep) and whether it is called (at ``threshold``)."""
+    chromosome, whether it holds a sweep, the window's offset from the sweep (0: the span a call of
+    the window places a sweep in, :func:`sweeps.called_span`, holds it; k: the k-th window beyond),
+    P(sweep) and whether it is called (at ``threshold``)."""
     tables = []
     for kind in ("sweep", "neutral"):
         rows = simulations.class_table("neutral", settings.chromosomes, f"planted/{kind}")
@@ -120,7 +121,8 @@ def planted(model, simulations, backgrounds, settings, threshold):
             table.insert(1, "chromosome", f"{kind}_{k + 1}")
             table.insert(2, "planted_sweep", kind == "sweep")
             site = settings.length // 2  # 0-based, as the windows' starts and ends
-            distance = np.maximum(0, np.maximum(table["start"] - site, site - table["end"] + 1))
+            first, end = sweeps.called_span(table["start"], table["end"], settings.step)
+            distance = np.maximum(0, np.maximum(first - site, site - end + 1))
             table.insert(5, "offset", np.ceil(distance / settings.step).astype(int))
             tables.append(table)
     table = pd.concat(tables, ignore_index=True).drop(columns="contig")
@@ -159,7 +161,7 @@ def planted_summary(windows, settings):
     neutral = unswept["called"]
     beyond = f"a call more than {settings.near} windows"
     rows = [
-        ("planted sweeps called in a window that holds them", holding.mean(), len(holding), "every sweep"),
+        ("planted sweeps called in the window that holds them", holding.mean(), len(holding), "every sweep"),
         (
             f"stretches of called windows holding a sweep that reach more than {settings.near} windows away",
             (reach > settings.near).mean(),
@@ -253,7 +255,7 @@ def scan_target(model, target):
 def scan(model, genotypes, settings, start):
     """The scan table of the part of a target (ScanSettings ``settings``) that starts at ``start``
     and whose genotypes are ``genotypes``: contig, start, end, n_snps, skipped, the probability of a
-    sweep inside the window, of each class, and the window statistics, for every window."""
+    sweep at the window's centre, of each class, and the window statistics, for every window."""
     classes = list(model.hparams.scenarios)
     table, images, distances = sweeps.scan_windows(genotypes, settings.windows, settings.step, settings.min_snps, start)
     for cls in classes:
