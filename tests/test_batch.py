@@ -57,11 +57,17 @@ def test_aggregate_concatenates_batches_in_order(settings, tmp_path):
             write_batch(table, image, distance, *paths)
             tables.append(paths[0])
             images.append(paths[1])
+    out = [tmp_path / name for name in ("s.parquet", "i.npy", "d.npy", "x.parquet")]
     # A batch reads back as it was written (the last one: founder, batch 1).
     read_table, read_images, read_distances = read_batch(*paths)
     pd.testing.assert_frame_equal(read_table, table.reset_index(drop=True))
     assert np.array_equal(read_images, image) and np.array_equal(read_distances, distance)
-    out = [tmp_path / name for name in ("s.parquet", "i.npy", "d.npy", "x.parquet")]
+    # A batch whose two files do not match (one rewritten from other simulations) is refused.
+    swapped = tmp_path / "swapped.npz"
+    write_batch(table.iloc[::-1], image[::-1], distance[::-1], tmp_path / "swapped.parquet", swapped)
+    for read in (lambda: read_batch(paths[0], swapped), lambda: aggregate([paths[0]], [swapped], *out)):
+        with pytest.raises(ValueError, match="swapped.npz and its statistics table list different simulations"):
+            read()
     aggregate(tables, images, *out)
     sumstats = pd.read_parquet(out[0])
     image_map, distance_map, index = load_image_dataset(*out[1:])

@@ -30,8 +30,17 @@ def write_batch(table, images, distances, table_path, images_path):
 
 def read_batch(table_path, images_path):
     """A batch written by :func:`write_batch`: (statistics table, images, distances)."""
+    table = pd.read_parquet(table_path)
     with np.load(images_path) as batch:
-        return pd.read_parquet(table_path), batch["images"], batch["distances"]
+        _check_same_simulations(batch, table["sim_id"], images_path)
+        return table, batch["images"], batch["distances"]
+
+
+def _check_same_simulations(batch, sim_ids, images_path):
+    """ValueError unless a batch's images (``batch``, read from ``images_path``) are of the simulations
+    ``sim_ids`` of its statistics table, in its order: a batch's two files rewritten apart."""
+    if not np.array_equal(batch["sim_id"], np.asarray(sim_ids)):
+        raise ValueError(f"{images_path} and its statistics table list different simulations")
 
 
 @contextmanager
@@ -67,8 +76,7 @@ def aggregate(table_paths, image_paths, sumstats_path, images_path, distances_pa
             sumstats.write_table(table)
             index.write_table(table.select(_INDEX_SCHEMA.names).cast(_INDEX_SCHEMA))
             with np.load(image_path) as batch:
-                if not np.array_equal(batch["sim_id"], table["sim_id"].to_numpy()):
-                    raise ValueError(f"{image_path} and its statistics table list different simulations")
+                _check_same_simulations(batch, table["sim_id"].to_numpy(), image_path)
                 images.write(batch["images"])
                 distances.write(batch["distances"])
     log.info("aggregated %d simulations from %d batches", n, len(table_paths))
