@@ -301,8 +301,9 @@ def plot_roc(curves, areas, path):
 
 def plot_scan(scan, calls, scanner, classes, contig, path):
     """Probability of a sweep in each window, each class's probability stacked, and classical
-    statistics along the chromosome, called regions shaded; the calling threshold and the share of
-    null windows it calls (``scanner``: the scanning network's row of the thresholds table)."""
+    statistics along the chromosome, called regions shaded and each call's peak (where it places the
+    sweep: the BED's thick part) marked; the calling threshold and the share of null windows it
+    calls (``scanner``: the scanning network's row of the thresholds table)."""
     middle = (scan["start"] + scan["end"]) / 2 / 1e6
     panels = [
         ("sweep", "P(sweep)"),
@@ -322,6 +323,7 @@ def plot_scan(scan, calls, scanner, classes, contig, path):
         ax.set_ylabel(label)
         for _, region in calls.iterrows():
             ax.axvspan(region["start"] / 1e6, region["end"] / 1e6, color="tab:red", alpha=0.15)
+            ax.axvspan(region["thick_start"] / 1e6, region["thick_end"] / 1e6, color="tab:red", alpha=0.3)
     label = (
         f"call threshold {scanner['threshold']:.3g}: {scanner['called_at_threshold']:.1%} of "
         f"{scanner['null_windows']:.0f} simulated neutral windows (never trained on) pass it"

@@ -502,19 +502,52 @@ def called_span(start, end, step):
     return first, first + step
 
 
-def called_regions(scan, contig, threshold, step):
-    """BED rows (contig, start, end, name, score) of the spans (:func:`called_span`) of windows
-    called as sweeps (their ``sweep`` probability at least ``threshold``), adjacent ones merged."""
-    called = scan[scan["sweep"] >= threshold].sort_values("start")
-    regions = []
-    for start, end, probability in zip(*called_span(called["start"], called["end"], step), called["sweep"]):
-        if regions and start <= regions[-1]["end"]:
-            regions[-1]["end"] = max(regions[-1]["end"], int(end))
-            regions[-1]["max_probability"] = max(regions[-1]["max_probability"], probability)
+def calls(windows, called, step):
+    """The calls among scanned windows (a table with ``start``, ``end`` and ``sweep``, in any order)
+    that ``called`` (a boolean per row) marks: each stretch of called windows whose spans
+    (:func:`called_span`) touch, merged, and its peak, the window of the highest probability of a
+    sweep (the first of ties), whose span is where the call places the sweep. One row per call, in
+    order: ``start``, ``end``, ``peak_start``, ``peak_end``, ``peak`` (the peak window's label in
+    ``windows``) and ``max_probability``."""
+    order = np.argsort(windows["start"].to_numpy(), kind="stable")
+    rows = windows.iloc[order]
+    first, end = called_span(rows["start"].to_numpy(), rows["end"].to_numpy(), step)
+    out = []
+    for k in np.flatnonzero(np.asarray(called)[order]):
+        probability = float(rows["sweep"].iat[k])
+        if out and first[k] <= out[-1]["end"]:
+            out[-1]["end"] = int(end[k])
+            if probability > out[-1]["max_probability"]:
+                out[-1].update(peak_start=int(first[k]), peak_end=int(end[k]), peak=rows.index[k])
+                out[-1]["max_probability"] = probability
         else:
-            regions.append({"start": int(start), "end": int(end), "max_probability": probability})
-    bed = pd.DataFrame(regions, columns=["start", "end", "max_probability"])
-    bed.insert(0, "contig", contig)
-    bed.insert(3, "name", "sweep")
-    bed["score"] = (1000 * bed.pop("max_probability")).round().astype(int)
-    return bed
+            out.append(
+                {
+                    "start": int(first[k]),
+                    "end": int(end[k]),
+                    "peak_start": int(first[k]),
+                    "peak_end": int(end[k]),
+                    "peak": rows.index[k],
+                    "max_probability": probability,
+                }
+            )
+    return pd.DataFrame(out, columns=["start", "end", "peak_start", "peak_end", "peak", "max_probability"])
+
+
+def called_regions(scan, contig, threshold, step):
+    """BED rows (contig, start, end, name, score, strand, thickStart, thickEnd) of the calls
+    (:func:`calls`) of windows whose ``sweep`` probability reaches ``threshold``: the merged spans,
+    and, as the thick part, the peak window's span, where the call places the sweep."""
+    regions = calls(scan, scan["sweep"] >= threshold, step)
+    return pd.DataFrame(
+        {
+            "contig": contig,
+            "start": regions["start"],
+            "end": regions["end"],
+            "name": "sweep",
+            "score": (1000 * regions["max_probability"]).round().astype(int),
+            "strand": ".",
+            "thick_start": regions["peak_start"],
+            "thick_end": regions["peak_end"],
+        }
+    )

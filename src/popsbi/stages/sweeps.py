@@ -140,37 +140,53 @@ def _stretch_reach(chromosome):
     return chromosome.loc[inside, "offset"].max() if inside.any() else np.nan
 
 
+def _placements(chromosome, step):
+    """The offsets (windows from the sweep, or from a neutral chromosome's centre) of the peaks of a
+    chromosome's calls (:func:`sweeps.calls`): where each call places a sweep."""
+    peaks = sweeps.calls(chromosome, chromosome["called"], step)["peak"]
+    return chromosome.loc[peaks, "offset"].to_numpy()
+
+
 def planted_summary(windows, settings):
-    """What the planted chromosomes show, against the targets: the share of sweeps called in a
+    """What the planted chromosomes show, against the targets: the share of sweeps called in the
     window that holds them, the share of those whose stretch of called windows reaches more than
-    ``settings.near`` windows away (the call does not place the sweep), the share of sweep
-    chromosomes with any call that far, and the false-positive rate on the neutral chromosomes'
-    windows. The share of neutral chromosomes with a call as far from their centre is what false
-    positives alone give the sweep chromosomes' far windows."""
+    ``settings.near`` windows away; the share of sweeps placed by a call (its peak window, see
+    :func:`sweeps.calls`) at most that far, the share of sweep chromosomes with a call placed
+    farther, and of chromosomes whose calls all place the sweep within reach (one at least); and
+    the false-positive rate on the neutral chromosomes' windows. The share of neutral chromosomes
+    with a call placed as far from their centre is what false positives alone give the sweep
+    chromosomes."""
     scanned = windows[windows["skipped"] == ""]
     swept = scanned[scanned["planted_sweep"]].groupby("chromosome")
     unswept = scanned[~scanned["planted_sweep"]]
     holding = swept.apply(lambda c: c.loc[c["offset"] == 0, "called"].any())
     reach = swept.apply(_stretch_reach).dropna()
-    far, background = (
-        chromosomes.apply(lambda c: c.loc[c["offset"] > settings.near, "called"].any())
+    placed, background = (
+        chromosomes.apply(lambda c: _placements(c, settings.step))
         for chromosomes in (swept, unswept.groupby("chromosome"))
     )
-    # Every window at the highest probability (a saturated network ties many) within reach.
-    top = swept.apply(lambda c: (c.loc[c["sweep"] >= c["sweep"].max() - 1e-6, "offset"] <= settings.near).all())
+    near = placed.apply(lambda offsets: (offsets <= settings.near).any())
+    far = placed.apply(lambda offsets: (offsets > settings.near).any())
+    background_far = background.apply(lambda offsets: (offsets > settings.near).any())
     neutral = unswept["called"]
-    beyond = f"a call more than {settings.near} windows"
+    within, beyond = f"at most {settings.near} windows away", f"more than {settings.near} windows"
     rows = [
         ("planted sweeps called in the window that holds them", holding.mean(), len(holding), "every sweep"),
         (
-            f"stretches of called windows holding a sweep that reach more than {settings.near} windows away",
+            f"stretches of called windows holding a sweep that reach {beyond} away",
             (reach > settings.near).mean(),
             len(reach),
             "none",
         ),
-        (f"planted sweeps whose highest windows are at most {settings.near} windows away", top.mean(), len(top), ""),
-        (f"sweep chromosomes with {beyond} away", far.mean(), len(far), "none"),
-        (f"neutral chromosomes with {beyond} from their centre", background.mean(), len(background), ""),
+        (f"planted sweeps placed by a call {within}", near.mean(), len(near), "every sweep"),
+        (f"sweep chromosomes with a call placed {beyond} away", far.mean(), len(far), "none"),
+        (
+            f"neutral chromosomes with a call placed {beyond} from their centre",
+            background_far.mean(),
+            len(background_far),
+            "",
+        ),
+        (f"sweep chromosomes whose calls all place the sweep {within}", (near & ~far).mean(), len(near), "every one"),
         ("neutral windows called (false-positive rate)", neutral.mean(), len(neutral), "<= 0.05"),
     ]
     return pd.DataFrame(rows, columns=["measure", "value", "n", "target"])
