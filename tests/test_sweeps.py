@@ -375,8 +375,9 @@ def trained_classifier(tmp_path_factory):
     heldout = table.groupby("scenario").head(20)[["scenario", "sim_id"]]
     models, predictions = {}, {}
     for net in ("cnn", "mlp"):
-        models[net], data = networks.train(settings.sweeps.classifier, net, paths, heldout, str(out / f"{net}.ckpt"), 2)
-        predictions[net] = heldout_predictions(models[net], data)[0]
+        model, data = networks.train(settings.sweeps.classifier, net, paths, heldout, str(out / f"{net}.ckpt"), 2)
+        models[net] = [model]  # an ensemble of one seed, as sweeps.seeds: 1 trains
+        predictions[net] = heldout_predictions(model, data)[0]
     return settings, models, predictions, table
 
 
@@ -455,7 +456,7 @@ def test_partial_sweeps_lower_the_mean_nsl_of_their_windows():
 @pytest.mark.parametrize("net", ["cnn", "mlp"])
 def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, tmp_path, caplog, net):
     settings, models, _, _ = trained_classifier
-    model = models[net]
+    ensemble = models[net]
     sweep = msprime.SweepGenicSelection(
         position=300_000, start_frequency=1 / 4000, end_frequency=1 - 1 / 4000, s=0.05, dt=1e-6
     )
@@ -473,12 +474,12 @@ def test_scan_of_a_planted_sweep_ranks_its_windows_highest(trained_classifier, t
         ts.write_vcf(handle, contig_id="1", position_transform=lambda x: np.asarray(x) + 1)
     target = dataclasses.replace(settings.sweeps.targets["planted"], vcf=str(vcf))  # chromosome 1, [0, 600,000)
     caplog.set_level(logging.INFO)
-    scan = sweep_stage.scan_target(model, target)
+    scan = sweep_stage.scan_target(ensemble, target)
     assert len(scan) == (600_000 - 50_000) // 25_000 + 1
     # Read and classified in chunks of 100 kb (4 windows each), each a job of its own, the same table.
     in_chunks = dataclasses.replace(target, chunk=100_000)
     assert in_chunks.jobs == 6 and dataclasses.replace(in_chunks, end=None).jobs == 1
-    parts = [sweep_stage.scan_job(model, in_chunks, job) for job in range(in_chunks.jobs)]
+    parts = [sweep_stage.scan_job(ensemble, in_chunks, job) for job in range(in_chunks.jobs)]
     assert "chunk 6/6: 1:500001-600000" in caplog.text
     assert [len(part) for part in parts] == [4, 4, 4, 4, 4, 3]
     pd.testing.assert_frame_equal(sweep_stage.merged_scan(parts, in_chunks), scan, check_exact=False, atol=1e-6)
@@ -540,19 +541,19 @@ def test_a_target_without_snps_is_refused_and_chunks_without_any_are_skipped(tra
     from popsbi.errors import DataError
 
     settings, models, _, _ = trained_classifier
-    model = models["cnn"]
+    ensemble = models["cnn"]
     ts = msprime.sim_ancestry(10, population_size=2000, sequence_length=100_000, recombination_rate=1e-8, random_seed=2)
     ts = msprime.sim_mutations(ts, rate=5e-8, model=msprime.BinaryMutationModel(), random_seed=2)
     vcf = tmp_path / "chromosome.vcf"
     with open(vcf, "w") as handle:
         ts.write_vcf(handle, contig_id="1", position_transform=lambda x: np.asarray(x) + 1)
     target = dataclasses.replace(settings.sweeps.targets["planted"], vcf=str(vcf), start=0, end=300_000, chunk=100_000)
-    table = sweep_stage.scan_target(model, target)  # SNPs in the first 100 kb only
+    table = sweep_stage.scan_target(ensemble, target)  # SNPs in the first 100 kb only
     assert len(table) == (300_000 - 50_000) // 25_000 + 1
     assert (table.loc[table["start"] >= 100_000, "skipped"] == "fewer than 10 SNPs").all()
     assert table.loc[table["end"] <= 100_000, "hard"].notna().all()
     with pytest.raises(DataError, match=r"no window of scan target planted \(1:150001-300000\) has at least 10 SNPs"):
-        sweep_stage.scan_target(model, dataclasses.replace(target, start=150_000))
+        sweep_stage.scan_target(ensemble, dataclasses.replace(target, start=150_000))
 
 
 def test_planted_chromosomes_locate_their_sweeps_and_spare_neutral_ones(trained_classifier):
@@ -651,14 +652,18 @@ def test_thresholds_set_on_null_windows_hold_on_other_neutral_windows(trained_cl
     null, fresh = (simulations.neutral_windows(400, label, backgrounds) for label in ("null", "fresh"))
     table = sweep_stage.thresholds(models, null, 1e-6, 0.05).set_index("network")
     assert list(table.index) == ["cnn", "mlp"] and (table["null_windows"] == 400).all()
-    for net, model in models.items():
+    for net, ensemble in models.items():
         row = table.loc[net]
         # The floor alone calls more than 5% of neutral windows: the threshold is the calibration's.
         assert row["called_at_floor"] > 0.05 and row["threshold"] > 1e-6
         assert row["called_at_threshold"] <= 0.05
         # Neutral windows of another draw are called about as often: at most 5% + 3 sd of 400 windows' share.
-        probability = sweeps.sweep_probability(sweep_stage.classify(model, *fresh))
+        probability = sweeps.sweep_probability(sweep_stage.classify(ensemble, *fresh))
         assert (probability >= row["threshold"]).mean() <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 400)
+    # An ensemble answers the mean of its networks' probabilities.
+    both = sweep_stage.classify(models["cnn"] + models["mlp"], *fresh)
+    means = (sweep_stage.classify(models["cnn"], *fresh) + sweep_stage.classify(models["mlp"], *fresh)) / 2
+    assert np.allclose(both.to_numpy(), means.to_numpy(), atol=1e-6) and list(both.columns) == list(means.columns)
 
 
 def test_robustness_counts_calls_on_neutral_windows_of_each_demography(trained_classifier):

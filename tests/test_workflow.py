@@ -167,6 +167,7 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     config = yaml.safe_load(config_path.read_text())
     config["sweeps"]["scan_chunk"] = 1_000_000  # chr20:1-4 Mb in three chunk jobs
     config["cnn"].update(seeds=1, learning_curve=[1.0])  # seeds and learning curves: see example_runs
+    config["sweeps"]["seeds"] = 2  # each sweep network an ensemble of two seeds
     # A second scan target: 50 named samples, from 3.5 Mb to the contig's last record.
     samples = vcf_header(demo_data / "reference.vcf.gz")[0][-50:]
     config["sweeps"]["scan"]["tail"] = {
@@ -205,9 +206,13 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     auc = pd.read_csv(directory / "results" / "sweeps" / "auc.tsv", sep="\t")
     assert auc["auc"].between(0, 1).all()
     assert {"CNN P(sweep)", "MLP on diploS/HIC features P(sweep)"} <= set(auc["method"])
-    for net in ("cnn", "mlp"):  # both sweep networks trained, on the same held-out windows
-        held_out = pd.read_csv(directory / "results" / "sweeps" / net / "heldout_predictions.tsv", sep="\t")
-        assert len(held_out) == 7 * 3  # seven classes, three windows of each held out
+    for net in ("cnn", "mlp"):  # both sweep networks trained from two seeds, on the same held-out windows
+        seeds = [
+            pd.read_csv(directory / "results" / "sweeps" / net / f"seed{k}" / "heldout_predictions.tsv", sep="\t")
+            for k in (0, 1)
+        ]
+        assert len(seeds[0]) == 7 * 3 and (seeds[0]["sim_id"] == seeds[1]["sim_id"]).all()  # 3 held out a class
+        assert not np.allclose(seeds[0][classes], seeds[1][classes])  # from different seeds
     assert (scans / "chr20_excerpt" / "scan.png").stat().st_size > 20_000
     # Windows simulated under the scenario that ABC random forest chooses (whichever it is with these
     # few simulations), its parameters drawn from the scenario's ABC posterior (the parameters of the
@@ -246,6 +251,9 @@ def test_tiny_default_config_runs_on_real_data(root, tmp_path, demo_data):
     tail = pd.read_csv(scans / "tail" / "scan.tsv", sep="\t", dtype={"contig": str})
     assert not (scans / "tail" / "chunks" / "1.tsv").exists()  # no end in the config: one job
     assert tail["start"].tolist() == list(range(3_500_000, 3_900_000, 50_000)) and tail["end"].max() <= 3_999_849
+    # BED8 (none, perhaps, with these few training windows): each call's peak (thick part) inside it
+    calls = [line.split("\t") for line in (scans / "chr20_excerpt" / "calls.bed").read_text().splitlines()]
+    assert all(len(call) == 8 and int(call[1]) <= int(call[6]) < int(call[7]) <= int(call[2]) for call in calls)
     assert (scans / "tail" / "calls.bed").exists() and (scans / "tail" / "scan.png").stat().st_size > 20_000
     summary = pd.read_csv(directory / "results" / "summary" / "run.tsv", sep="\t").set_index("item")["value"]
     assert summary["simulations in the datasets"] == "18" and summary["master seed"] == "20261124"

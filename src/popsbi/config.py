@@ -214,6 +214,7 @@ class SweepStage:
     classifier: NetworkSettings
     architectures: tuple  # trained and compared
     architecture: str  # the one that scans
+    seeds: int  # networks of each architecture, from the seed, the seed + 1, ...: their ensemble answers
     heldout_per_class: int
     threshold: float  # the least probability of a sweep called
     false_positive_rate: float  # the share of null windows that may be called (1: threshold as is)
@@ -958,6 +959,7 @@ def _sweeps(raw, settings):
         classifier=classifier,
         architectures=tuple(raw["architectures"]),
         architecture=raw["architecture"],
+        seeds=raw["seeds"],
         heldout_per_class=raw["heldout_per_class"],
         threshold=raw["threshold"],
         false_positive_rate=raw["false_positive_rate"],

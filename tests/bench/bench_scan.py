@@ -40,7 +40,7 @@ from popsbi.config import load_settings  # noqa: E402
 from popsbi.nn.training import load  # noqa: E402
 from popsbi.stages.sweeps import read_target, scan, scan_target  # noqa: E402
 
-MODEL = ROOT / "results" / "sweeps" / "cnn" / "model.ckpt"
+MODEL = ROOT / "results" / "sweeps" / "cnn" / "seed0" / "model.ckpt"
 
 
 def best_time(function, rounds):
@@ -62,13 +62,13 @@ def demo_target():
 def demo(rounds):
     target = demo_target()
     region = f"{target.contig}:{target.start + 1}-{target.end}"
-    model = load(MODEL)
+    ensemble = [load(MODEL)]
     seconds, genotypes = best_time(lambda: read_target(target), rounds)
     records = len(allel.read_vcf(target.vcf, fields=["variants/POS"], region=region)["variants/POS"])
     features, (table, _, _) = best_time(
         lambda: sweeps.scan_windows(genotypes, target.windows, target.step, target.min_snps, target.start), rounds
     )
-    whole, _ = best_time(lambda: scan(model, genotypes, target, target.start), rounds)
+    whole, _ = best_time(lambda: scan(ensemble, genotypes, target, target.start), rounds)
     print(
         f"VCF: {records} records of {region} read and filtered in {seconds:.2f} s: {records / seconds:,.0f} variants/s"
     )
@@ -104,7 +104,7 @@ def measure(vcf):
         demo_target(), vcf=str(vcf), contig="1", start=0, end=None, popmap=None, samples=None, population="EUR"
     )
     started = time.perf_counter()
-    table = scan_target(load(MODEL), target)
+    table = scan_target([load(MODEL)], target)
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"windows": len(table), "seconds": seconds, "peak_mb": peak_mb}))

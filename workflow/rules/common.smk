@@ -102,11 +102,17 @@ def trained(architecture, name, percent=100, replicate=0):
     return f"results/cnn/{architecture}/{percent}pct/seed{replicate}/{name}"
 
 
+def sweep_checkpoints(networks, name="model.ckpt"):
+    """A file of every seed's training of each sweep network, network after network: the scripts
+    cut the list into the networks' ensembles."""
+    return [f"results/sweeps/{net}/seed{k}/{name}" for net in networks for k in range(SETTINGS.sweeps.seeds)]
+
+
 def sweep_scan_chunk_inputs(wildcards):
     """The sweep classifier and the target's VCF (and popmap)."""
     target = SCAN_TARGETS[wildcards.target]
     return {
-        "checkpoint": f"results/sweeps/{SETTINGS.sweeps.architecture}/model.ckpt",
+        "checkpoints": sweep_checkpoints([SETTINGS.sweeps.architecture]),
         "vcf": target.vcf,
         **({"popmap": target.popmap} if target.popmap else {}),
     }

@@ -12,6 +12,7 @@ SWEEP_DATASET = {
 
 
 SWEEP_NETWORKS = list(SETTINGS.sweeps.architectures)
+SWEEP_SEEDS = range(SETTINGS.sweeps.seeds)
 SWEEP_THRESHOLDS = "results/sweeps/thresholds.tsv"
 # The sweep stage is a chain (simulations, training, then its checks and scans) that runs beside
 # the network stage's independent trainings: scheduled first when both are ready, its checks
@@ -128,13 +129,13 @@ rule sweep_train:
         sumstats="results/sweeps/datasets/sumstats.parquet",
         heldout="results/sweeps/heldout.tsv",
     output:
-        checkpoint="results/sweeps/{sweep_net}/model.ckpt",
-        metrics="results/sweeps/{sweep_net}/metrics.csv",
-        heldout="results/sweeps/{sweep_net}/heldout_predictions.tsv",
+        checkpoint="results/sweeps/{sweep_net}/seed{replicate}/model.ckpt",
+        metrics="results/sweeps/{sweep_net}/seed{replicate}/metrics.csv",
+        heldout="results/sweeps/{sweep_net}/seed{replicate}/heldout_predictions.tsv",
     log:
-        "logs/sweep_train/{sweep_net}.log",
+        "logs/sweep_train/{sweep_net}_seed{replicate}.log",
     benchmark:
-        "benchmarks/sweep_train/{sweep_net}.tsv"
+        "benchmarks/sweep_train/{sweep_net}_seed{replicate}.tsv"
     priority: SWEEP_PRIORITY
     conda:
         "../../envs/cnn.yaml"
@@ -181,7 +182,7 @@ rule sweep_threshold:
     input:
         table="results/sweeps/null/windows.parquet",
         images="results/sweeps/null/windows.npz",
-        checkpoints=expand("results/sweeps/{sweep_net}/model.ckpt", sweep_net=SWEEP_NETWORKS),
+        checkpoints=sweep_checkpoints(SWEEP_NETWORKS),
     output:
         report(SWEEP_THRESHOLDS, caption="../report/sweep_thresholds.rst", category="Sweeps"),
     log:
@@ -206,8 +207,8 @@ rule sweep_evaluate:
     and the false positives of the network that scans."""
     input:
         sumstats="results/sweeps/datasets/sumstats.parquet",
-        heldout=expand("results/sweeps/{sweep_net}/heldout_predictions.tsv", sweep_net=SWEEP_NETWORKS),
-        metrics=f"results/sweeps/{SETTINGS.sweeps.architecture}/metrics.csv",
+        heldout=sweep_checkpoints(SWEEP_NETWORKS, "heldout_predictions.tsv"),
+        metrics=f"results/sweeps/{SETTINGS.sweeps.architecture}/seed0/metrics.csv",
         thresholds=SWEEP_THRESHOLDS,
     output:
         roc="results/sweeps/roc.tsv",
@@ -265,7 +266,7 @@ rule sweep_robustness:
     neutral windows of each scenario."""
     input:
         demography="results/sweeps/demography.tsv",
-        checkpoints=expand("results/sweeps/{sweep_net}/model.ckpt", sweep_net=SWEEP_NETWORKS),
+        checkpoints=sweep_checkpoints(SWEEP_NETWORKS),
         tables=expand("results/sweeps/robustness/{scenario}.parquet", scenario=SCENARIOS),
         images=expand("results/sweeps/robustness/{scenario}.npz", scenario=SCENARIOS),
         thresholds=SWEEP_THRESHOLDS,
@@ -292,7 +293,7 @@ rule sweep_planted:
     background demography, scanned by the network that scans the targets."""
     input:
         demography="results/sweeps/demography.tsv",
-        checkpoint=f"results/sweeps/{SETTINGS.sweeps.architecture}/model.ckpt",
+        checkpoints=sweep_checkpoints([SETTINGS.sweeps.architecture]),
         thresholds=SWEEP_THRESHOLDS,
     output:
         windows="results/sweeps/planted/windows.tsv",

@@ -1,14 +1,21 @@
 import pandas as pd
 
 from popsbi import plots, sweeps
-from popsbi.evaluation import confusion_matrix
+from popsbi.evaluation import confusion_matrix, ensemble
 from popsbi.logs import job_logging
 from popsbi.nn.training import epoch_history
 from popsbi.stages import sweeps as sweep_stage
 
 with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     out, params = snakemake.output, snakemake.params
-    predictions = {net: pd.read_csv(path, sep="\t") for net, path in zip(params.networks, snakemake.input.heldout)}
+    seeds = len(snakemake.input.heldout) // len(params.networks)
+    predictions = {
+        net: ensemble(
+            [pd.read_csv(path, sep="\t") for path in snakemake.input.heldout[k * seeds : (k + 1) * seeds]],
+            params.classes,
+        )
+        for k, net in enumerate(params.networks)
+    }
     networks = {sweeps.NETWORK_LABELS[net]: table for net, table in predictions.items()}
     curves, areas = sweeps.roc_table(networks, pd.read_parquet(snakemake.input.sumstats))
     curves.to_csv(out.roc, sep="\t", index=False)

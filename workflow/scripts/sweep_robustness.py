@@ -2,12 +2,11 @@ import pandas as pd
 
 from popsbi.datasets import read_batch
 from popsbi.logs import job_logging
-from popsbi.nn.training import load
 from popsbi.stages import sweeps as sweep_stage
 
 with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     inputs, params = snakemake.input, snakemake.params
-    models = {net: load(path) for net, path in zip(params.networks, inputs.checkpoints)}
+    models = sweep_stage.load_ensembles(params.networks, inputs.checkpoints)
     windows = {
         scenario: read_batch(table, arrays)
         for scenario, table, arrays in zip(params.scenarios, inputs.tables, inputs.images)

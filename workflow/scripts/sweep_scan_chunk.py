@@ -3,6 +3,6 @@ from popsbi.nn.training import load
 from popsbi.stages import sweeps as sweep_stage
 
 with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
-    model = load(snakemake.input.checkpoint)
-    table = sweep_stage.scan_job(model, snakemake.params.scan, int(snakemake.wildcards.chunk))
+    ensemble = [load(path) for path in snakemake.input.checkpoints]
+    table = sweep_stage.scan_job(ensemble, snakemake.params.scan, int(snakemake.wildcards.chunk))
     table.to_csv(snakemake.output.table, sep="\t", index=False)

@@ -13,5 +13,6 @@ with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
         pd.read_csv(inputs.heldout, sep="\t"),
         out.checkpoint,
         snakemake.threads,
+        replicate=int(snakemake.wildcards.replicate),
     )
     heldout_predictions(model, data)[0].to_csv(out.heldout, sep="\t", index=False)

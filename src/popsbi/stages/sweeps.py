@@ -36,15 +36,30 @@ def background_table(demography, simulations, forest=None, draws=None):
     return table
 
 
-def classify(model, table, images, distances):
-    """Each class's probability for windows (their statistics ``table``, images and distances)."""
-    names = model.hparams.statistics["names"] if model.hparams.statistics else []
-    statistics = table[names].to_numpy(dtype=np.float32)
-    return training.prediction_tables(model, images, distances, statistics)[0][list(model.hparams.scenarios)]
+def load_ensembles(networks, checkpoints):
+    """Each sweep network's ensemble (name -> its networks trained from several seeds) from the
+    checkpoints of every seed of each network, network after network."""
+    seeds = len(checkpoints) // len(networks)
+    return {
+        net: [training.load(path) for path in checkpoints[k * seeds : (k + 1) * seeds]]
+        for k, net in enumerate(networks)
+    }
+
+
+def classify(ensemble, table, images, distances):
+    """Each class's probability for windows (their statistics ``table``, images and distances): the
+    mean of the ``ensemble``'s networks (one network, or several trained from different seeds)."""
+    probabilities = []
+    for model in ensemble:
+        names = model.hparams.statistics["names"] if model.hparams.statistics else []
+        statistics = table[names].to_numpy(dtype=np.float32)
+        tables = training.prediction_tables(model, images, distances, statistics)
+        probabilities.append(tables[0][list(model.hparams.scenarios)])
+    return sum(probabilities) / len(probabilities)
 
 
 def thresholds(models, null, floor, false_positive_rate):
-    """Each sweep network's calling threshold (``models``: name -> network), from the neutral
+    """Each sweep network's calling threshold (``models``: name -> its ensemble), from the neutral
     windows ``null`` (table, images, distances) simulated under the background demography and never
     trained on: ``floor``, raised until at most ``false_positive_rate`` of them are called (see
     :func:`sweeps.calibrated_threshold`). One row per network, with the share of null windows called
@@ -81,7 +96,7 @@ def read_thresholds(path):
 
 
 def robustness(models, windows, trained_under, thresholds):
-    """How often each sweep network (``models``: name -> network) calls a sweep in neutral windows
+    """How often each sweep network (``models``: name -> its ensemble) calls a sweep in neutral windows
     simulated under each scenario (``windows``: scenario -> (table, images, distances)): one row
     per (scenario, network) with the share called at the network's threshold (``thresholds``: name
     -> threshold) and the mean P(sweep)."""
@@ -103,10 +118,11 @@ def robustness(models, windows, trained_under, thresholds):
     return pd.DataFrame(rows)
 
 
-def planted(model, simulations, backgrounds, settings, threshold):
-    """Scans of chromosomes simulated for the purpose (never used in training) under the background
-    demographies: ``settings.chromosomes`` with a partial sweep (``settings.s``, at
-    ``settings.end_frequency`` now) at their centre, as many neutral. One row per window: the
+def planted(ensemble, simulations, backgrounds, settings, threshold):
+    """Scans by the sweep network ``ensemble`` of chromosomes simulated for the purpose (never used
+    in training) under the background demographies: ``settings.chromosomes`` with a partial sweep
+    (``settings.s``, at ``settings.end_frequency`` now) at their centre, as many neutral. One row
+    per window: the
     chromosome, whether it holds a sweep, the window's offset from the sweep (0: the span a call of
     the window places a sweep in, :func:`sweeps.called_span`, holds it; k: the k-th window beyond),
     P(sweep) and whether it is called (at ``threshold``)."""
@@ -117,7 +133,7 @@ def planted(model, simulations, backgrounds, settings, threshold):
         sweep = "partial" if kind == "sweep" else None
         for k, row in progress(rows.iterrows(), len(rows), f"planted {kind}", "chromosomes", every=5):
             genotypes, _ = simulations.simulate(row, backgrounds, settings.length, sweep, settings.length // 2)
-            table = scan(model, genotypes, settings, 0)
+            table = scan(ensemble, genotypes, settings, 0)
             table.insert(1, "chromosome", f"{kind}_{k + 1}")
             table.insert(2, "planted_sweep", kind == "sweep")
             site = settings.length // 2  # 0-based, as the windows' starts and ends
@@ -219,9 +235,10 @@ def read_target(target, start=None, end=None):
     return dataclasses.replace(genotypes, populations=populations)
 
 
-def scan_job(model, target, job):
-    """The scan table of a target's job ``job`` (of ``target.jobs``): its chunk, or, when the target's
-    end is not in the config, every chunk in turn."""
+def scan_job(ensemble, target, job):
+    """The scan table by the sweep network ``ensemble`` of a target's job ``job`` (of
+    ``target.jobs``): its chunk, or, when the target's end is not in the config, every chunk in
+    turn."""
     end = target_end(target)
     parts = sweeps.chunks(target.start, end, target.windows.length, target.step, target.chunk)
     if not parts:
@@ -244,7 +261,7 @@ def scan_job(model, target, job):
                 read_end - first,
                 polarised=False,
             )
-        tables.append(scan(model, genotypes, target, first))
+        tables.append(scan(ensemble, genotypes, target, first))
     return pd.concat(tables, ignore_index=True)
 
 
@@ -261,24 +278,25 @@ def merged_scan(tables, target):
     return table
 
 
-def scan_target(model, target):
+def scan_target(ensemble, target):
     """The scan table of a target (see :func:`scan`), read and classified in chunks of about
     ``target.chunk`` bp, so that memory does not grow with the target's length: every job's part
     in turn."""
-    return merged_scan([scan_job(model, target, job) for job in range(target.jobs)], target)
+    return merged_scan([scan_job(ensemble, target, job) for job in range(target.jobs)], target)
 
 
-def scan(model, genotypes, settings, start):
-    """The scan table of the part of a target (ScanSettings ``settings``) that starts at ``start``
-    and whose genotypes are ``genotypes``: contig, start, end, n_snps, skipped, the probability of a
-    sweep at the window's centre, of each class, and the window statistics, for every window."""
-    classes = list(model.hparams.scenarios)
+def scan(ensemble, genotypes, settings, start):
+    """The scan table by the sweep network ``ensemble`` (a list: its networks trained from each
+    seed) of the part of a target (ScanSettings ``settings``) that starts at ``start`` and whose
+    genotypes are ``genotypes``: contig, start, end, n_snps, skipped, the probability of a sweep at
+    the window's centre, of each class, and the window statistics, for every window."""
+    classes = list(ensemble[0].hparams.scenarios)
     table, images, distances = sweeps.scan_windows(genotypes, settings.windows, settings.step, settings.min_snps, start)
     for cls in classes:
         table[cls] = np.nan
     scanned = np.flatnonzero(table["skipped"] == "")
     if len(images):
-        probabilities = classify(model, table.loc[scanned], images, distances)
+        probabilities = classify(ensemble, table.loc[scanned], images, distances)
         for cls in classes:
             table.loc[scanned, cls] = probabilities[cls].to_numpy()
     table["sweep"] = sweeps.sweep_probability(table).where(table["skipped"] == "")
