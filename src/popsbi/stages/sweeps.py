@@ -122,10 +122,9 @@ def planted(ensemble, simulations, backgrounds, settings, threshold):
     """Scans by the sweep network ``ensemble`` of chromosomes simulated for the purpose (never used
     in training) under the background demographies: ``settings.chromosomes`` with a partial sweep
     (``settings.s``, at ``settings.end_frequency`` now) at their centre, as many neutral. One row
-    per window: the
-    chromosome, whether it holds a sweep, the window's offset from the sweep (0: the span a call of
-    the window places a sweep in, :func:`sweeps.called_span`, holds it; k: the k-th window beyond),
-    P(sweep) and whether it is called (at ``threshold``)."""
+    per window: the chromosome, whether it holds a sweep, the window's offset from the sweep (0: the
+    span a call of the window places a sweep in, :func:`sweeps.called_span`, holds it; k: the k-th
+    window beyond), P(sweep) and whether it is called (at ``threshold``)."""
     tables = []
     for kind in ("sweep", "neutral"):
         rows = simulations.class_table("neutral", settings.chromosomes, f"planted/{kind}")
