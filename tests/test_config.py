@@ -258,12 +258,14 @@ def test_job_requests_follow_the_size_of_the_data(default_config, schema_path):
 def test_bottleneck_sweep_example_is_the_demo_with_another_sweep_demography(root, default_config, schema_path):
     example = yaml.safe_load((root / "config" / "examples" / "sweeps_bottleneck.yaml").read_text())
     assert {key for key in example if example[key] != default_config[key]} == {"sweeps"}
-    # msprime simulates its sweeps: 400 windows a class, where the demo's forward ones afford 200
+    # msprime simulates its sweeps: 400 windows a class, where the demo's forward ones afford 200;
+    # and each sweep network is trained from three seeds
     assert {key for key in example["sweeps"] if example["sweeps"][key] != default_config["sweeps"].get(key)} == {
         "demography",
         "priors",
         "simulations_per_class",
         "batch_size",
+        "seeds",
     }
     demography = load_settings(example, schema_path).sweeps.demography
     assert demography.scenario == "bottleneck" and demography.parameters["T_end"] == 5000
