@@ -104,7 +104,7 @@ def trained(architecture, name, percent=100, replicate=0):
 
 def sweep_checkpoints(networks, name="model.ckpt"):
     """A file of every seed's training of each sweep network, network after network: the scripts
-    cut the list into the networks' ensembles."""
+    cut the list into the networks' ensembles (stages.sweeps.per_network)."""
     return [f"results/sweeps/{net}/seed{k}/{name}" for net in networks for k in range(SETTINGS.sweeps.seeds)]
 
 

@@ -12,7 +12,6 @@ SWEEP_DATASET = {
 
 
 SWEEP_NETWORKS = list(SETTINGS.sweeps.architectures)
-SWEEP_SEEDS = range(SETTINGS.sweeps.seeds)
 SWEEP_THRESHOLDS = "results/sweeps/thresholds.tsv"
 # The sweep stage is a chain (simulations, training, then its checks and scans) that runs beside
 # the network stage's independent trainings: scheduled first when both are ready, its checks

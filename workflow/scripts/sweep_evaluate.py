@@ -8,13 +8,9 @@ from popsbi.stages import sweeps as sweep_stage
 
 with job_logging(snakemake.log[0], snakemake.threads, snakemake.output):
     out, params = snakemake.output, snakemake.params
-    seeds = len(snakemake.input.heldout) // len(params.networks)
     predictions = {
-        net: ensemble(
-            [pd.read_csv(path, sep="\t") for path in snakemake.input.heldout[k * seeds : (k + 1) * seeds]],
-            params.classes,
-        )
-        for k, net in enumerate(params.networks)
+        net: ensemble([pd.read_csv(path, sep="\t") for path in paths], params.classes)
+        for net, paths in sweep_stage.per_network(params.networks, snakemake.input.heldout).items()
     }
     networks = {sweeps.NETWORK_LABELS[net]: table for net, table in predictions.items()}
     curves, areas = sweeps.roc_table(networks, pd.read_parquet(snakemake.input.sumstats))

@@ -36,14 +36,17 @@ def background_table(demography, simulations, forest=None, draws=None):
     return table
 
 
+def per_network(networks, paths):
+    """The files of every seed of each sweep network, listed network after network (as the rules
+    list them), cut into each network's: name -> its seeds' files."""
+    seeds = len(paths) // len(networks)
+    return {net: paths[k * seeds : (k + 1) * seeds] for k, net in enumerate(networks)}
+
+
 def load_ensembles(networks, checkpoints):
     """Each sweep network's ensemble (name -> its networks trained from several seeds) from the
     checkpoints of every seed of each network, network after network."""
-    seeds = len(checkpoints) // len(networks)
-    return {
-        net: [training.load(path) for path in checkpoints[k * seeds : (k + 1) * seeds]]
-        for k, net in enumerate(networks)
-    }
+    return {net: [training.load(path) for path in paths] for net, paths in per_network(networks, checkpoints).items()}
 
 
 def classify(ensemble, table, images, distances):
